@@ -1,0 +1,32 @@
+"""Developer tasks: `nox -s tests lint typecheck` is what CI runs; `nox -s bench` measures."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["lint", "typecheck", "tests"]
+nox.options.reuse_existing_virtualenvs = True
+
+TEST_EXTRAS = ".[test]"
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the test suite (pass extra pytest arguments after `--`)."""
+    session.install("-e", TEST_EXTRAS)
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check."""
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict on the package."""
+    session.install("-e", ".", "mypy", "boto3-stubs[dynamodb]")
+    session.run("mypy", "--strict", "approvals")
