@@ -1,0 +1,147 @@
+"""The Store protocol and the rules every store shares.
+
+Both :class:`~approvals.store.DynamoDBStore` and :class:`~approvals.store.MemoryStore` implement
+:class:`Store` and decide a refused update with :func:`refusal`, so they report the same error for
+the same situation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from typing import Protocol, runtime_checkable
+
+from approvals.errors import (
+    ApprovalsError,
+    ConcurrentModification,
+    InvalidStateTransition,
+    RequestNotFound,
+    ValidationError,
+)
+from approvals.request import (
+    DEFAULT_QUERY_LIMIT,
+    MAX_QUERY_LIMIT,
+    Request,
+    RequestStatus,
+    is_valid_request_id,
+)
+
+__all__ = ["Store", "check_request_id", "effective_limit", "next_updated_at", "refusal"]
+
+_TOKEN_STEP = timedelta(microseconds=1)
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Where requests live. Every method raises only :class:`~approvals.ApprovalsError`s."""
+
+    def create(self, request: Request) -> Request:
+        """Store a new request and return it as stored; RequestExists if the id is taken."""
+        ...
+
+    def get(self, request_id: str) -> Request:
+        """Return the stored request; RequestNotFound if there is none."""
+        ...
+
+    def update(self, request: Request) -> Request:
+        """Write a transition of a request read earlier and return it as stored.
+
+        RequestNotFound, ConcurrentModification, InvalidStateTransition or ValidationError when
+        refused (the first that applies, in that order).
+        """
+        ...
+
+    def delete(self, request_id: str) -> None:
+        """Remove the request if it exists (idempotent)."""
+        ...
+
+    def iter_by_requester(self, requester: str) -> Iterator[Request]:
+        """Yield every request of ``requester``, newest first, fetched lazily."""
+        ...
+
+    def iter_by_status(self, status: RequestStatus) -> Iterator[Request]:
+        """Yield every request in ``status``, newest first, fetched lazily."""
+        ...
+
+    def iter_by_profile(self, profile: str) -> Iterator[Request]:
+        """Yield every request for ``profile``, newest first, fetched lazily."""
+        ...
+
+    def list_by_requester(self, requester: str, limit: int = DEFAULT_QUERY_LIMIT) -> list[Request]:
+        """Return up to ``limit`` requests of ``requester``, newest first."""
+        ...
+
+    def list_by_status(
+        self, status: RequestStatus, limit: int = DEFAULT_QUERY_LIMIT
+    ) -> list[Request]:
+        """Return up to ``limit`` requests in ``status``, newest first."""
+        ...
+
+    def list_by_profile(self, profile: str, limit: int = DEFAULT_QUERY_LIMIT) -> list[Request]:
+        """Return up to ``limit`` requests for ``profile``, newest first."""
+        ...
+
+
+def check_request_id(request_id: object) -> str:
+    """Return ``request_id`` if well-formed; raises ValidationError (field ``id``) otherwise."""
+    if not is_valid_request_id(request_id):
+        raise ValidationError(
+            f"request id must be 16 lowercase hex characters, got {request_id!r:.40}", field="id"
+        )
+    assert isinstance(request_id, str)
+    return request_id
+
+
+def check_status(status: object) -> RequestStatus:
+    """Return ``status`` as a RequestStatus; raises ValidationError (field ``status``)."""
+    try:
+        return RequestStatus(status)
+    except ValueError:
+        raise ValidationError(
+            f"status must be one of {[s.value for s in RequestStatus]}, got {status!r:.40}",
+            field="status",
+        ) from None
+
+
+def effective_limit(limit: int) -> int:
+    """Return the limit a list call uses: DEFAULT_QUERY_LIMIT for <= 0, at most MAX_QUERY_LIMIT."""
+    if limit <= 0:
+        return DEFAULT_QUERY_LIMIT
+    return min(limit, MAX_QUERY_LIMIT)
+
+
+def next_updated_at(previous: datetime, now: datetime | None = None) -> datetime:
+    """Return the lock token an update writes: now, but always strictly after ``previous``."""
+    moment = now if now is not None else datetime.now(timezone.utc)
+    floor = previous.replace(tzinfo=timezone.utc) if previous.utcoffset() is None else previous
+    return max(moment.astimezone(timezone.utc), floor.astimezone(timezone.utc) + _TOKEN_STEP)
+
+
+def check_update_input(request: Request) -> None:
+    """Refuse, before touching the store, an update that is invalid whatever is stored."""
+    check_request_id(request.id)
+    request.validate()
+
+
+def refusal(stored: Request | None, request: Request) -> ApprovalsError | None:
+    """Return why ``request`` may not replace ``stored``, or None when it may.
+
+    The order is the contract's: RequestNotFound, ConcurrentModification,
+    InvalidStateTransition, then ValidationError for a changed immutable field.
+    """
+    if stored is None:
+        return RequestNotFound(request.id)
+    if stored.updated_at != request.updated_at:
+        return ConcurrentModification(request.id)
+    if not stored.can_transition_to(request.status):
+        return InvalidStateTransition(
+            request.id, f"cannot move the request from {stored.status} to {request.status}"
+        )
+    changed = stored.immutable_difference(request)
+    if changed is not None:
+        return ValidationError(
+            f"{changed} cannot change after a request is created",
+            field=changed,
+            request_id=request.id,
+        )
+    return None

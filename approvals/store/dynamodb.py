@@ -1,0 +1,449 @@
+"""DynamoDBStore: the facade over RequestModel that speaks only the library's errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from pynamodb.constants import ALL_NEW, ALL_OLD, PAY_PER_REQUEST_BILLING_MODE
+from pynamodb.exceptions import AttributeDeserializationError, PynamoDBException
+from pynamodb.expressions.update import Action
+from pynamodb.indexes import GlobalSecondaryIndex
+
+from approvals.attributes import format_rfc3339
+from approvals.errors import (
+    ApprovalsError,
+    ConcurrentModification,
+    RequestExists,
+    RequestNotFound,
+    StoreError,
+    ValidationError,
+)
+from approvals.model import DEFAULT_TABLE_NAME, RequestModel, bind_model
+from approvals.request import DEFAULT_QUERY_LIMIT, Request, RequestStatus
+from approvals.store.base import (
+    check_request_id,
+    check_status,
+    check_update_input,
+    effective_limit,
+    next_updated_at,
+    refusal,
+)
+from approvals.store.translate import CONDITION_FAILED, error_code, translate
+
+__all__ = ["DynamoDBStore"]
+
+logger = logging.getLogger("approvals")
+
+_TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
+_IMMUTABLE = ("requester", "profile", "justification", "duration", "created_at", "expires_at")
+_REQUIRED = ("id", "status", "updated_at", *_IMMUTABLE)
+_TTL_UNSUPPORTED = {"UnknownOperationException", "NotImplemented", "UnsupportedOperation"}
+# Settings taken from the environment when not passed: (constructor argument, variable, type).
+_ENV_SETTINGS: tuple[tuple[str, str, type], ...] = (
+    ("connect_timeout", "APPROVALS_CONNECT_TIMEOUT", float),
+    ("read_timeout", "APPROVALS_READ_TIMEOUT", float),
+    ("max_retries", "APPROVALS_MAX_RETRIES", int),
+    ("max_pool_connections", "APPROVALS_MAX_POOL_CONNECTIONS", int),
+)
+_PYNAMODB_SETTING = {
+    "connect_timeout": "connect_timeout_seconds",
+    "read_timeout": "read_timeout_seconds",
+    "max_retries": "max_retry_attempts",
+    "max_pool_connections": "max_pool_connections",
+}
+
+
+class DynamoDBStore:
+    """A :class:`~approvals.store.Store` on a DynamoDB table in the Go service's format.
+
+    Usage::
+
+        store = DynamoDBStore("sentinel-requests", region="eu-west-1")
+        store.create(Request.new(requester="alice", profile="production",
+                                 justification="Deploy hotfix INC-4821",
+                                 duration=timedelta(hours=1)))
+
+    ``host`` is an endpoint URL (DynamoDB Local, moto, dynalite). ``connect_timeout`` and
+    ``read_timeout`` (seconds), ``max_retries`` (SDK retries after the first attempt) and
+    ``max_pool_connections`` default to the environment variables ``APPROVALS_CONNECT_TIMEOUT``,
+    ``APPROVALS_READ_TIMEOUT``, ``APPROVALS_MAX_RETRIES`` and ``APPROVALS_MAX_POOL_CONNECTIONS``,
+    then to PynamoDB's defaults. Every method raises only :class:`~approvals.ApprovalsError`.
+    """
+
+    def __init__(
+        self,
+        table_name: str = DEFAULT_TABLE_NAME,
+        *,
+        region: str | None = None,
+        host: str | None = None,
+        connect_timeout: float | None = None,
+        read_timeout: float | None = None,
+        max_retries: int | None = None,
+        max_pool_connections: int | None = None,
+    ) -> None:
+        if not isinstance(table_name, str) or not _TABLE_NAME.fullmatch(table_name):
+            raise ValidationError(
+                "table_name must be 3 to 255 characters of letters, digits, '_', '-' or '.'",
+                field="table_name",
+            )
+        given = {
+            "connect_timeout": connect_timeout,
+            "read_timeout": read_timeout,
+            "max_retries": max_retries,
+            "max_pool_connections": max_pool_connections,
+        }
+        settings = {
+            _PYNAMODB_SETTING[name]: value
+            for name, value in _resolve_settings(given).items()
+            if value is not None
+        }
+        self.table_name = table_name
+        self.region = region
+        self.host = host
+        self._model = bind_model(table_name, region=region, host=host, **settings)
+
+    def __repr__(self) -> str:
+        return f"DynamoDBStore({self.table_name!r}, region={self.region!r}, host={self.host!r})"
+
+    @property
+    def model(self) -> type[RequestModel]:
+        """The RequestModel subclass bound to this store's table, for direct PynamoDB use."""
+        return self._model
+
+    # -- single-request operations -------------------------------------------------------
+
+    def create(self, request: Request) -> Request:
+        """Store a new request and return it as stored.
+
+        ValidationError (before any call) for an invalid request; RequestExists if the id is
+        taken; StoreError for backend failures.
+        """
+        check_request_id(request.id)
+        request.validate()
+        item = self.to_item(request)
+        kwargs = item.get_save_kwargs_from_instance(
+            condition=self._model.id.does_not_exist(),
+            return_values_on_condition_failure=ALL_OLD,
+        )
+        with self._operation("create", request.id):
+            try:
+                self._client.put_item(**kwargs)
+            except ClientError as exc:
+                if error_code(exc) != CONDITION_FAILED:
+                    raise
+                stored = exc.response.get("Item") or self._raw_get(request.id)
+                # A retried put whose first attempt landed meets its own item: that is success.
+                if stored != kwargs["Item"]:
+                    raise RequestExists(request.id) from None
+            return self.to_request(self._model.from_raw_data(kwargs["Item"]))
+
+    def get(self, request_id: str) -> Request:
+        """Return the stored request (a strongly consistent read).
+
+        ValidationError (before any call) for a malformed id; RequestNotFound if absent.
+        """
+        check_request_id(request_id)
+        with self._operation("get", request_id):
+            try:
+                item = self._model.get(request_id, consistent_read=True)
+            except self._model.DoesNotExist:
+                raise RequestNotFound(request_id) from None
+            return self.to_request(item)
+
+    def update(self, request: Request) -> Request:
+        """Write the transition of a request read earlier and return it as stored.
+
+        One conditional UpdateItem: the stored item must still have the ``updated_at`` the caller
+        read, be pending, and keep every immutable field. Refusals, first that applies:
+        RequestNotFound, ConcurrentModification, InvalidStateTransition, ValidationError.
+        """
+        check_update_input(request)
+        with self._operation("update", request.id):
+            if request.status is RequestStatus.PENDING:
+                # pending -> pending is never a transition; read only to report the right refusal.
+                error = refusal(self._read(request.id), request)
+                assert error is not None
+                raise error
+            attempt = request
+            for _ in range(2):
+                token = next_updated_at(attempt.updated_at)
+                written, stored = self._conditional_update(attempt, token)
+                if written is not None:
+                    return written
+                if stored is not None and _is_own_write(stored, request, token):
+                    return stored
+                error = refusal(stored, request)
+                if error is not None:
+                    raise error
+                assert stored is not None
+                # Equal values stored in another representation (a hand-made Request for an item
+                # the Go service wrote): lock on the stored representation instead.
+                attempt = dataclasses.replace(
+                    request,
+                    updated_at=stored.updated_at,
+                    **{name: getattr(stored, name) for name in _IMMUTABLE},
+                )
+            raise ConcurrentModification(request.id)
+
+    def delete(self, request_id: str) -> None:
+        """Remove the request if it exists (idempotent); ValidationError for a malformed id."""
+        check_request_id(request_id)
+        with self._operation("delete", request_id):
+            self._model(request_id).delete()
+
+    # -- queries -------------------------------------------------------------------------
+
+    def iter_by_requester(self, requester: str) -> Iterator[Request]:
+        """Yield every request of ``requester``, newest first, page by page."""
+        _check_key("requester", requester)
+        return self._query("iter_by_requester", self._model.requester_index, requester)
+
+    def iter_by_status(self, status: RequestStatus) -> Iterator[Request]:
+        """Yield every request in ``status``, newest first, page by page."""
+        wanted = check_status(status)
+        return self._query("iter_by_status", self._model.status_index, wanted.value)
+
+    def iter_by_profile(self, profile: str) -> Iterator[Request]:
+        """Yield every request for ``profile``, newest first, page by page."""
+        _check_key("profile", profile)
+        return self._query("iter_by_profile", self._model.profile_index, profile)
+
+    def list_by_requester(self, requester: str, limit: int = DEFAULT_QUERY_LIMIT) -> list[Request]:
+        """Return up to ``limit`` requests of ``requester``, newest first."""
+        _check_key("requester", requester)
+        return self._list("list_by_requester", self._model.requester_index, requester, limit)
+
+    def list_by_status(
+        self, status: RequestStatus, limit: int = DEFAULT_QUERY_LIMIT
+    ) -> list[Request]:
+        """Return up to ``limit`` requests in ``status``, newest first."""
+        wanted = check_status(status)
+        return self._list("list_by_status", self._model.status_index, wanted.value, limit)
+
+    def list_by_profile(self, profile: str, limit: int = DEFAULT_QUERY_LIMIT) -> list[Request]:
+        """Return up to ``limit`` requests for ``profile``, newest first."""
+        _check_key("profile", profile)
+        return self._list("list_by_profile", self._model.profile_index, profile, limit)
+
+    # -- table management ----------------------------------------------------------------
+
+    def create_table(self, wait: bool = True) -> None:
+        """Create the table in the Go service's schema unless it exists, and enable TTL on ``ttl``.
+
+        On a server without the TTL API (dynalite) the table is still created and a warning is
+        logged. StoreError for backend failures.
+        """
+        with self._operation("create_table"):
+            self._model.create_table(
+                wait=wait,
+                billing_mode=PAY_PER_REQUEST_BILLING_MODE,
+                ignore_update_ttl_errors=True,
+            )
+            self._ensure_ttl()
+
+    def delete_table(self) -> None:
+        """Delete the table if it exists; StoreError for backend failures."""
+        with self._operation("delete_table"):
+            if self._model.exists():
+                self._model.delete_table()
+
+    # -- internals -----------------------------------------------------------------------
+
+    @property
+    def _client(self) -> Any:
+        # The botocore client PynamoDB built (same retries, timeouts and pool): used where
+        # PynamoDB 6 does not expose ReturnValuesOnConditionCheckFailure.
+        return self._model._get_connection().connection.client
+
+    @contextmanager
+    def _operation(self, name: str, request_id: str | None = None) -> Iterator[None]:
+        try:
+            yield
+        except ApprovalsError:
+            raise
+        except (ClientError, BotoCoreError, PynamoDBException) as exc:
+            raise translate(
+                exc,
+                operation=name,
+                table=self.table_name,
+                region=self.region,
+                request_id=request_id,
+            ) from exc
+        except (ValueError, AttributeDeserializationError) as exc:
+            raise StoreError(
+                f"{name}: a stored item in table {self.table_name!r} is malformed ({exc})",
+                request_id=request_id,
+                retryable=False,
+            ) from exc
+
+    def _conditional_update(
+        self, request: Request, token: datetime
+    ) -> tuple[Request | None, Request | None]:
+        """Return (the request as written, None), or (None, the stored request or None) when
+        the condition failed."""
+        model = self._model
+        item = self.to_item(request)
+        actions: list[Action] = [
+            model.status.set(request.status.value),
+            model.approver.set(request.approver),
+            model.approver_comment.set(request.approver_comment),
+            model.updated_at.set(token),
+        ]
+        kwargs = item.get_update_kwargs_from_instance(
+            actions,
+            condition=model.lock_condition(item, expected_status=RequestStatus.PENDING.value),
+            return_values_on_condition_failure=ALL_OLD,
+        )
+        kwargs["ReturnValues"] = ALL_NEW
+        try:
+            response = self._client.update_item(**kwargs)
+        except ClientError as exc:
+            if error_code(exc) != CONDITION_FAILED:
+                raise
+            old: dict[str, Any] | None = exc.response.get("Item")  # type: ignore[assignment]
+            if old is None:
+                return None, self._read(request.id)
+            return None, self.to_request(model.from_raw_data(old))
+        return self.to_request(model.from_raw_data(response["Attributes"])), None
+
+    def _raw_get(self, request_id: str) -> dict[str, Any] | None:
+        # Servers that ignore ReturnValuesOnConditionCheckFailure (dynalite) get a consistent read.
+        response = self._client.get_item(
+            TableName=self.table_name, Key={"id": {"S": request_id}}, ConsistentRead=True
+        )
+        item: dict[str, Any] | None = response.get("Item")
+        return item
+
+    def _read(self, request_id: str) -> Request | None:
+        item = self._raw_get(request_id)
+        return None if item is None else self.to_request(self._model.from_raw_data(item))
+
+    def _query(
+        self, operation: str, index: GlobalSecondaryIndex[Any], key: str, limit: int | None = None
+    ) -> Iterator[Request]:
+        results = index.query(key, scan_index_forward=False, limit=limit)
+        while True:
+            with self._operation(operation):
+                try:
+                    item = next(results)
+                except StopIteration:
+                    return
+                request = self.to_request(item)
+            yield request
+
+    def _list(
+        self, operation: str, index: GlobalSecondaryIndex[Any], key: str, limit: int
+    ) -> list[Request]:
+        found = list(self._query(operation, index, key, effective_limit(limit)))
+        # Items the Go service wrote in older time formats do not sort as strings; fix the order.
+        found.sort(key=lambda r: r.created_at, reverse=True)
+        return found
+
+    def _ensure_ttl(self) -> None:
+        try:
+            described = self._client.describe_time_to_live(TableName=self.table_name)
+            ttl = described.get("TimeToLiveDescription", {})
+            if ttl.get("TimeToLiveStatus") in ("ENABLED", "ENABLING"):
+                return
+            self._client.update_time_to_live(
+                TableName=self.table_name,
+                TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"},
+            )
+        except ClientError as exc:
+            code = error_code(exc)
+            if code not in _TTL_UNSUPPORTED and not _looks_unsupported(exc):
+                raise
+            logger.warning(
+                "table %s created, but this server does not support TTL (%s): expired requests "
+                "will not be deleted automatically",
+                self.table_name,
+                code,
+            )
+
+    def to_item(self, request: Request) -> RequestModel:
+        """Return ``request`` as an item of this store's model (``ttl`` derived from expires_at)."""
+        return self._model(
+            request.id,
+            requester=request.requester,
+            profile=request.profile,
+            justification=request.justification,
+            duration=request.duration,
+            status=request.status.value,
+            created_at=request.created_at,
+            updated_at=request.updated_at,
+            expires_at=request.expires_at,
+            ttl=request.expires_at,
+            approver=request.approver,
+            approver_comment=request.approver_comment,
+        )
+
+    def to_request(self, item: RequestModel) -> Request:
+        """Return the Request an item holds; StoreError when the item is malformed."""
+        missing = [name for name in _REQUIRED if getattr(item, name) is None]
+        if missing:
+            raise StoreError(
+                f"stored item lacks {', '.join(missing)}", request_id=item.id, retryable=False
+            )
+        try:
+            status = RequestStatus(item.status)
+        except ValueError:
+            raise StoreError(
+                f"stored item has an unknown status {item.status!r}",
+                request_id=item.id,
+                retryable=False,
+            ) from None
+        return Request(
+            id=item.id,
+            requester=item.requester,
+            profile=item.profile,
+            justification=item.justification,
+            duration=item.duration,
+            status=status,
+            created_at=item.created_at,
+            updated_at=item.updated_at,
+            expires_at=item.expires_at,
+            approver=item.approver or "",
+            approver_comment=item.approver_comment or "",
+        )
+
+
+def _is_own_write(stored: Request, request: Request, token: datetime) -> bool:
+    """True when ``stored`` is exactly what this update wrote (its response was lost)."""
+    return (
+        getattr(stored.updated_at, "wire", None) == format_rfc3339(token)
+        and stored.status is request.status
+        and stored.approver == request.approver
+        and stored.approver_comment == request.approver_comment
+    )
+
+
+def _looks_unsupported(exc: ClientError) -> bool:
+    message = str(exc.response.get("Error", {}).get("Message") or "").lower()
+    return "not supported" in message or "unknown operation" in message
+
+
+def _check_key(field: str, value: object) -> None:
+    if not isinstance(value, str) or not value:
+        raise ValidationError(f"{field} must be a non-empty string", field=field)
+
+
+def _resolve_settings(given: dict[str, Any]) -> dict[str, Any]:
+    resolved = dict(given)
+    for name, variable, kind in _ENV_SETTINGS:
+        if resolved.get(name) is None and os.environ.get(variable):
+            raw = os.environ[variable]
+            try:
+                resolved[name] = kind(raw)
+            except ValueError:
+                raise ValidationError(
+                    f"{variable} must be a number, got {raw!r}", field=name
+                ) from None
+    return resolved

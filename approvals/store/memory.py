@@ -1,0 +1,116 @@
+"""MemoryStore: an in-process store with DynamoDBStore's semantics, for tests and demos."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Callable, Iterator
+from datetime import datetime
+
+from approvals.errors import RequestExists, RequestNotFound
+from approvals.request import DEFAULT_QUERY_LIMIT, Request, RequestStatus
+from approvals.store.base import (
+    check_request_id,
+    check_status,
+    check_update_input,
+    effective_limit,
+    next_updated_at,
+    refusal,
+)
+
+__all__ = ["MemoryStore"]
+
+
+class MemoryStore:
+    """A thread-safe in-memory :class:`~approvals.store.Store` with the same rules as DynamoDB.
+
+    Requests are copied in and out, so callers never share state with the store. Useful as the
+    store of an app's unit tests::
+
+        store = MemoryStore()
+        store.create(Request.new(requester="alice", profile="prod",
+                                 justification="Rotate the keys", duration=timedelta(hours=1)))
+    """
+
+    def __init__(self, *, clock: Callable[[], datetime] | None = None) -> None:
+        """``clock`` returns the time stamped as ``updated_at`` (default: now, UTC)."""
+        self._lock = threading.Lock()
+        self._items: dict[str, Request] = {}
+        self._clock = clock
+
+    def create(self, request: Request) -> Request:
+        """Store a new request and return it; RequestExists if the id is taken."""
+        check_request_id(request.id)
+        request.validate()
+        with self._lock:
+            if request.id in self._items:
+                raise RequestExists(request.id)
+            self._items[request.id] = copy.deepcopy(request)
+        return copy.deepcopy(request)
+
+    def get(self, request_id: str) -> Request:
+        """Return the stored request; RequestNotFound if there is none."""
+        check_request_id(request_id)
+        with self._lock:
+            stored = self._items.get(request_id)
+            if stored is None:
+                raise RequestNotFound(request_id)
+            return copy.deepcopy(stored)
+
+    def update(self, request: Request) -> Request:
+        """Write a transition of a request read earlier; see :meth:`Store.update` for refusals."""
+        check_update_input(request)
+        with self._lock:
+            stored = self._items.get(request.id)
+            error = refusal(stored, request)
+            if error is not None:
+                raise error
+            assert stored is not None
+            now = self._clock() if self._clock is not None else None
+            written = copy.deepcopy(stored)
+            written.status = request.status
+            written.approver = request.approver
+            written.approver_comment = request.approver_comment
+            written.updated_at = next_updated_at(stored.updated_at, now)
+            self._items[request.id] = written
+            return copy.deepcopy(written)
+
+    def delete(self, request_id: str) -> None:
+        """Remove the request if it exists (idempotent)."""
+        check_request_id(request_id)
+        with self._lock:
+            self._items.pop(request_id, None)
+
+    def iter_by_requester(self, requester: str) -> Iterator[Request]:
+        """Yield every request of ``requester``, newest first."""
+        return iter(self._matching(lambda r: r.requester == requester))
+
+    def iter_by_status(self, status: RequestStatus) -> Iterator[Request]:
+        """Yield every request in ``status``, newest first."""
+        wanted = check_status(status)
+        return iter(self._matching(lambda r: r.status is wanted))
+
+    def iter_by_profile(self, profile: str) -> Iterator[Request]:
+        """Yield every request for ``profile``, newest first."""
+        return iter(self._matching(lambda r: r.profile == profile))
+
+    def list_by_requester(self, requester: str, limit: int = DEFAULT_QUERY_LIMIT) -> list[Request]:
+        """Return up to ``limit`` requests of ``requester``, newest first."""
+        return self._matching(lambda r: r.requester == requester)[: effective_limit(limit)]
+
+    def list_by_status(
+        self, status: RequestStatus, limit: int = DEFAULT_QUERY_LIMIT
+    ) -> list[Request]:
+        """Return up to ``limit`` requests in ``status``, newest first."""
+        wanted = check_status(status)
+        return self._matching(lambda r: r.status is wanted)[: effective_limit(limit)]
+
+    def list_by_profile(self, profile: str, limit: int = DEFAULT_QUERY_LIMIT) -> list[Request]:
+        """Return up to ``limit`` requests for ``profile``, newest first."""
+        return self._matching(lambda r: r.profile == profile)[: effective_limit(limit)]
+
+    def _matching(self, keep: Callable[[Request], bool]) -> list[Request]:
+        with self._lock:
+            found = [copy.deepcopy(r) for r in self._items.values() if keep(r)]
+        found.sort(key=lambda r: r.created_at, reverse=True)
+        return found
