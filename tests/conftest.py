@@ -27,9 +27,8 @@ _table_numbers = itertools.count()
 
 def go_written_items() -> list[dict[str, Any]]:
     """The items the Go service writes, in DynamoDB JSON (tests/fixtures/go-written-items.json)."""
-    items: list[dict[str, Any]] = json.loads(
-        (FIXTURES / "go-written-items.json").read_text()
-    )["items"]
+    document = json.loads((FIXTURES / "go-written-items.json").read_text())
+    items: list[dict[str, Any]] = document["items"]
     return items
 
 

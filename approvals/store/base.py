@@ -26,7 +26,16 @@ from approvals.request import (
     is_valid_request_id,
 )
 
-__all__ = ["Store", "check_request_id", "effective_limit", "next_updated_at", "refusal"]
+__all__ = [
+    "Store",
+    "check_request_id",
+    "check_status",
+    "check_update_input",
+    "effective_limit",
+    "next_updated_at",
+    "refusal",
+    "same_token",
+]
 
 _TOKEN_STEP = timedelta(microseconds=1)
 
@@ -123,6 +132,19 @@ def check_update_input(request: Request) -> None:
     request.validate()
 
 
+def same_token(stored: datetime, read: datetime) -> bool:
+    """True when the lock token the caller read still matches the stored one.
+
+    Tokens read from a table are compared as stored strings (the Go service writes nanoseconds,
+    finer than a datetime holds); a token built by hand is compared as a time.
+    """
+    stored_wire = getattr(stored, "wire", None)
+    read_wire = getattr(read, "wire", None)
+    if stored_wire is not None and read_wire is not None:
+        return bool(stored_wire == read_wire)
+    return stored == read
+
+
 def refusal(stored: Request | None, request: Request) -> ApprovalsError | None:
     """Return why ``request`` may not replace ``stored``, or None when it may.
 
@@ -131,7 +153,7 @@ def refusal(stored: Request | None, request: Request) -> ApprovalsError | None:
     """
     if stored is None:
         return RequestNotFound(request.id)
-    if stored.updated_at != request.updated_at:
+    if not same_token(stored.updated_at, request.updated_at):
         return ConcurrentModification(request.id)
     if not stored.can_transition_to(request.status):
         return InvalidStateTransition(
