@@ -20,6 +20,8 @@ from moto import mock_aws
 
 from approvals import DynamoDBStore, MemoryStore, Store
 
+pytest_plugins = ["tests.servers.plugin"]
+
 FIXTURES = Path(__file__).parent / "fixtures"
 REGION = "us-east-1"
 _table_numbers = itertools.count()
@@ -109,11 +111,21 @@ def _moto(request: pytest.FixtureRequest) -> Store:
     return make_dynamodb_store()
 
 
+def _moto_server(request: pytest.FixtureRequest) -> Store:
+    return make_dynamodb_store(request.getfixturevalue("moto_server_endpoint"))
+
+
+def _dynalite(request: pytest.FixtureRequest) -> Store:
+    return make_dynamodb_store(request.getfixturevalue("dynalite_endpoint"))
+
+
 # Backends of the store contract suite: name -> factory. Later backends (servers, wrappers)
 # register themselves here.
 STORE_BACKENDS: dict[str, Callable[[pytest.FixtureRequest], Store]] = {
     "memory": _memory,
     "moto": _moto,
+    "moto-server": _moto_server,
+    "dynalite": _dynalite,
 }
 
 
