@@ -129,6 +129,17 @@ STORE_BACKENDS: dict[str, Callable[[pytest.FixtureRequest], Store]] = {
 }
 
 
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print the reliability figures the race and fault tests recorded (docs/reliability.md)."""
+    from tests.reliability import summary_lines
+
+    lines = summary_lines()
+    if lines:
+        terminalreporter.section("reliability figures")
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
 @pytest.fixture(params=sorted(STORE_BACKENDS))
 def store(request: pytest.FixtureRequest) -> Store:
     """A fresh empty store, once per backend."""

@@ -139,9 +139,11 @@ class DynamoDBStore:
             except ClientError as exc:
                 if error_code(exc) != CONDITION_FAILED:
                     raise
-                stored = exc.response.get("Item") or self._raw_get(request.id)
-                # A retried put whose first attempt landed meets its own item: that is success.
-                if stored != kwargs["Item"]:
+                # An SDK retry of a put whose first attempt landed (its response lost) meets
+                # its own item: that is this call's success, not someone else's request.
+                if not _retried(exc) or (
+                    (exc.response.get("Item") or self._raw_get(request.id)) != kwargs["Item"]
+                ):
                     raise RequestExists(request.id) from None
             return self.to_request(self._model.from_raw_data(kwargs["Item"]))
 
@@ -178,8 +180,6 @@ class DynamoDBStore:
                 written, stored = self._conditional_update(attempt, token)
                 if written is not None:
                     return written
-                if stored is not None and _is_own_write(stored, request, token):
-                    return stored
                 error = refusal(stored, request)
                 if error is not None:
                     raise error
@@ -288,7 +288,7 @@ class DynamoDBStore:
         self, request: Request, token: datetime
     ) -> tuple[Request | None, Request | None]:
         """Return (the request as written, None), or (None, the stored request or None) when
-        the condition failed."""
+        the condition failed for another writer's reason."""
         model = self._model
         item = self.to_item(request)
         actions: list[Action] = [
@@ -309,9 +309,12 @@ class DynamoDBStore:
             if error_code(exc) != CONDITION_FAILED:
                 raise
             old: dict[str, Any] | None = exc.response.get("Item")  # type: ignore[assignment]
-            if old is None:
-                return None, self._read(request.id)
-            return None, self.to_request(model.from_raw_data(old))
+            stored = (
+                self._read(request.id) if old is None else self.to_request(model.from_raw_data(old))
+            )
+            if stored is not None and _retried(exc) and _is_own_write(stored, request, token):
+                return stored, None  # the first attempt landed; only its response was lost
+            return None, stored
         return self.to_request(model.from_raw_data(response["Attributes"])), None
 
     def _raw_get(self, request_id: str) -> dict[str, Any] | None:
@@ -423,6 +426,11 @@ def _is_own_write(stored: Request, request: Request, token: datetime) -> bool:
         and stored.approver == request.approver
         and stored.approver_comment == request.approver_comment
     )
+
+
+def _retried(exc: ClientError) -> bool:
+    """True when the SDK sent the call more than once before this answer."""
+    return int(exc.response.get("ResponseMetadata", {}).get("RetryAttempts") or 0) > 0
 
 
 def _looks_unsupported(exc: ClientError) -> bool:
