@@ -19,6 +19,8 @@ import pytest
 from moto import mock_aws
 
 from approvals import DynamoDBStore, MemoryStore, Store
+from approvals.events import NotifyingStore
+from approvals.notifiers import LoggingNotifier
 
 pytest_plugins = ["tests.servers.plugin"]
 
@@ -119,6 +121,11 @@ def _dynalite(request: pytest.FixtureRequest) -> Store:
     return make_dynamodb_store(request.getfixturevalue("dynalite_endpoint"))
 
 
+def _notifying_memory(request: pytest.FixtureRequest) -> Store:
+    # Events are built and delivered on every write, so the contract covers the wrapper's path.
+    return NotifyingStore(MemoryStore(), LoggingNotifier())
+
+
 # Backends of the store contract suite: name -> factory. Later backends (servers, wrappers)
 # register themselves here.
 STORE_BACKENDS: dict[str, Callable[[pytest.FixtureRequest], Store]] = {
@@ -126,6 +133,7 @@ STORE_BACKENDS: dict[str, Callable[[pytest.FixtureRequest], Store]] = {
     "moto": _moto,
     "moto-server": _moto_server,
     "dynalite": _dynalite,
+    "notifying-memory": _notifying_memory,
 }
 
 

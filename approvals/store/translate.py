@@ -77,10 +77,14 @@ def translate(
     table: str,
     region: str | None,
     request_id: str | None = None,
+    resource: str | None = None,
 ) -> StoreError:
-    """Return the StoreError for ``exc``; the caller raises it ``from exc``."""
+    """Return the StoreError for ``exc``; the caller raises it ``from exc``.
+
+    ``resource`` names what the call acted on when it is not ``table`` (e.g. an SNS topic).
+    """
     cause = root_cause(exc)
-    where = f"table {table!r} in region {region or 'default'}"
+    where = f"{resource or f'table {table!r}'} in region {region or 'default'}"
     code = error_code(cause)
     message = ""
     if isinstance(cause, ClientError):

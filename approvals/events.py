@@ -1,0 +1,398 @@
+"""Lifecycle events: tell people when a request is created, approved, denied, cancelled or expired.
+
+Wrap any :class:`~approvals.Store` in a :class:`NotifyingStore` with one or more notifiers (see
+:mod:`approvals.notifiers` for the built-in ones: logging, signed webhook, SNS)::
+
+    store = NotifyingStore(DynamoDBStore(), LoggingNotifier(), WebhookNotifier(url, secret))
+    created = store.create(Request.new(...))          # one "created" event
+    store.update(created.approve("bob"))              # one "approved" event, actor "bob"
+    store.update(other.cancel(), actor="alice")       # one "cancelled" event, actor "alice"
+
+Exactly one :class:`Event` is emitted per successful transition. A write the store refuses or
+fails (RequestExists, ConcurrentModification, StoreError, ...) raises as before and emits nothing;
+reads and deletes emit nothing. A notifier that raises is logged on the ``approvals.events``
+logger and neither fails the write nor keeps the other notifiers from running.
+
+Notifiers run synchronously, in order, before the write returns. Pass
+``dispatcher=BackgroundDispatcher()`` to run them on a worker thread instead: the write returns
+at once, events wait in a bounded queue (counted in ``dropped`` when it is full), and the queue is
+flushed by :meth:`NotifyingStore.close` or at interpreter exit.
+"""
+
+from __future__ import annotations
+
+import atexit
+import dataclasses
+import enum
+import logging
+import queue
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+from approvals.attributes import format_rfc3339
+from approvals.errors import ApprovalsError
+from approvals.request import DEFAULT_QUERY_LIMIT, Request, RequestStatus
+from approvals.store.base import Store
+
+__all__ = [
+    "BackgroundDispatcher",
+    "Event",
+    "EventKind",
+    "NotificationError",
+    "Notifier",
+    "NotifyingStore",
+    "deliver",
+]
+
+logger = logging.getLogger("approvals.events")
+
+
+class EventKind(str, enum.Enum):
+    """What happened to a request: one kind per lifecycle transition."""
+
+    CREATED = "created"
+    APPROVED = "approved"
+    DENIED = "denied"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @classmethod
+    def for_status(cls, status: RequestStatus) -> EventKind:
+        """Return the kind of the transition that leads to ``status`` (pending: created)."""
+        return _KIND_BY_STATUS[RequestStatus(status)]
+
+
+_KIND_BY_STATUS = {
+    RequestStatus.PENDING: EventKind.CREATED,
+    RequestStatus.APPROVED: EventKind.APPROVED,
+    RequestStatus.DENIED: EventKind.DENIED,
+    RequestStatus.CANCELLED: EventKind.CANCELLED,
+    RequestStatus.EXPIRED: EventKind.EXPIRED,
+}
+
+
+@dataclass(frozen=True)
+class Event:
+    """One transition of one request.
+
+    ``request`` is the request as stored after the change; ``actor`` is who made it: the requester
+    for created, the approver for approved/denied, and for cancelled/expired whatever the caller
+    passed as ``actor`` (``""`` when it passed nothing: the store cannot know). ``at`` is when the
+    transition was stored: the request's ``updated_at`` after the write.
+    """
+
+    kind: EventKind
+    request: Request
+    actor: str
+    at: datetime
+
+    @property
+    def request_id(self) -> str:
+        """The id of the request the event is about."""
+        return self.request.id
+
+    def to_dict(self, *, include_text: bool = True) -> dict[str, Any]:
+        """Return the event as JSON-ready data (times in RFC 3339 UTC, duration in seconds).
+
+        ``include_text=False`` leaves out the free text people typed (the justification and the
+        approver's comment), e.g. for logs or channels that must not carry it.
+        """
+        request = self.request
+        data: dict[str, Any] = {
+            "id": request.id,
+            "requester": request.requester,
+            "profile": request.profile,
+            "status": request.status.value,
+            "duration_seconds": request.duration.total_seconds(),
+            "created_at": format_rfc3339(request.created_at),
+            "updated_at": format_rfc3339(request.updated_at),
+            "expires_at": format_rfc3339(request.expires_at),
+            "approver": request.approver,
+        }
+        if include_text:
+            data["justification"] = request.justification
+            data["approver_comment"] = request.approver_comment
+        return {
+            "kind": self.kind.value,
+            "actor": self.actor,
+            "at": format_rfc3339(self.at),
+            "request": data,
+        }
+
+
+@runtime_checkable
+class Notifier(Protocol):
+    """Something told about every event. ``notify`` may raise: the failure is logged only."""
+
+    def notify(self, event: Event) -> None:
+        """Deliver ``event``; returns None, raises any exception on failure."""
+        ...
+
+
+class NotificationError(ApprovalsError):
+    """A notifier could not deliver an event; ``retryable`` says whether a later try may work."""
+
+    def __init__(
+        self, message: str, *, request_id: str | None = None, retryable: bool = False
+    ) -> None:
+        super().__init__(message, request_id=request_id)
+        self.retryable = retryable
+
+
+def deliver(event: Event, notifiers: Sequence[Notifier]) -> int:
+    """Give ``event`` to each notifier in order; returns how many raised (each is logged).
+
+    Never raises for a notifier's failure (``Exception``); lets BaseException through.
+    """
+    failures = 0
+    for notifier in notifiers:
+        try:
+            notifier.notify(event)
+        except Exception:
+            failures += 1
+            logger.exception(
+                "notifier %r failed on the %s event of request %s",
+                notifier,
+                event.kind.value,
+                event.request_id,
+            )
+    return failures
+
+
+_STOP = object()
+
+
+class BackgroundDispatcher:
+    """Runs notifiers on a worker thread so slow ones stay off the request path.
+
+    Events wait in a queue of at most ``maxsize``; when it is full the event is dropped, counted
+    in :attr:`dropped` and logged (at counts 1, 2, 4, 8, ... to bound the log volume).
+    :meth:`close` delivers what is queued and stops the worker; it also runs at interpreter exit,
+    waiting at most ``exit_timeout`` seconds for a slow notifier. After close, events are
+    delivered synchronously by the caller.
+    """
+
+    def __init__(self, maxsize: int = 1000, *, exit_timeout: float = 5.0) -> None:
+        if maxsize < 1:
+            raise ValueError("maxsize must be at least 1")
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize)
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._pending = 0
+        self._dropped = 0
+        self._closed = False
+        self._stop_sent = False
+        self._exit_timeout = exit_timeout
+        self._worker = threading.Thread(target=self._run, name="approvals-notify", daemon=True)
+        self._worker.start()
+        atexit.register(self._close_at_exit)
+
+    @property
+    def dropped(self) -> int:
+        """How many events were dropped because the queue was full."""
+        with self._lock:
+            return self._dropped
+
+    @property
+    def pending(self) -> int:
+        """How many events are queued or being delivered."""
+        with self._lock:
+            return self._pending
+
+    def submit(self, event: Event, notifiers: Sequence[Notifier]) -> bool:
+        """Queue ``event`` for ``notifiers``; returns False when it was dropped (queue full).
+
+        After :meth:`close` the event is delivered before returning (True).
+        """
+        with self._lock:
+            closed = self._closed
+            if not closed:
+                try:
+                    self._queue.put_nowait((event, tuple(notifiers)))
+                except queue.Full:
+                    self._dropped += 1
+                    dropped = self._dropped
+                else:
+                    self._pending += 1
+                    return True
+        if closed:
+            deliver(event, notifiers)
+            return True
+        if dropped & (dropped - 1) == 0:
+            logger.warning(
+                "notification queue full (%d events): dropped the %s event of request %s; "
+                "%d dropped so far",
+                self._queue.maxsize,
+                event.kind.value,
+                event.request_id,
+                dropped,
+            )
+        return False
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every queued event is delivered; returns False if ``timeout`` ran out."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._pending == 0, timeout)
+
+    def close(self, timeout: float | None = None) -> None:
+        """Deliver the queued events, then stop the worker (idempotent).
+
+        Waits at most ``timeout`` seconds (None: as long as it takes); when it runs out, logs how
+        many events were left undelivered. Returns None.
+        """
+        with self._lock:
+            self._closed = True
+        atexit.unregister(self._close_at_exit)
+        if not self._stop_sent:
+            try:
+                # Waits only while the queue is full: the worker is draining it.
+                self._queue.put(_STOP, timeout=timeout)
+                self._stop_sent = True
+            except queue.Full:
+                pass  # the worker is stuck; reported below, and a later close() tries again
+        self._worker.join(timeout)
+        if self._worker.is_alive():
+            logger.warning(
+                "notification worker still busy after %s s: %d events not delivered yet",
+                timeout,
+                self.pending,
+            )
+
+    def _close_at_exit(self) -> None:
+        self.close(self._exit_timeout)
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is _STOP:
+                return
+            event, notifiers = item
+            try:
+                deliver(event, notifiers)
+            finally:
+                with self._idle:
+                    self._pending -= 1
+                    if self._pending == 0:
+                        self._idle.notify_all()
+
+
+class NotifyingStore:
+    """A :class:`~approvals.Store` that emits an :class:`Event` per successful transition.
+
+    ``create`` emits ``created`` (actor: the requester); ``update`` emits the kind of the stored
+    status (approved, denied, cancelled, expired) with the approver as actor for a decision and
+    the ``actor`` argument otherwise. Every other method delegates without events. Errors of the
+    wrapped store propagate unchanged and emit nothing; a failing notifier is only logged.
+
+    ``dispatcher`` runs the notifiers in the background (see :class:`BackgroundDispatcher`);
+    without one they run before ``create``/``update`` return. Close the store (or use it as a
+    context manager) to flush a dispatcher.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *notifiers: Notifier,
+        dispatcher: BackgroundDispatcher | None = None,
+    ) -> None:
+        for notifier in notifiers:
+            if not callable(getattr(notifier, "notify", None)):
+                raise TypeError(f"{notifier!r} is not a Notifier: it has no notify(event) method")
+        self.store = store
+        self.notifiers: tuple[Notifier, ...] = notifiers
+        self.dispatcher = dispatcher
+
+    def __repr__(self) -> str:
+        return f"NotifyingStore({self.store!r}, {len(self.notifiers)} notifiers)"
+
+    def __enter__(self) -> NotifyingStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self, timeout: float | None = None) -> None:
+        """Flush and stop the dispatcher, if any (waiting at most ``timeout`` s). Returns None."""
+        if self.dispatcher is not None:
+            self.dispatcher.close(timeout)
+
+    def create(self, request: Request, *, actor: str | None = None) -> Request:
+        """Store a new request (see :meth:`Store.create`) and emit ``created``.
+
+        ``actor`` defaults to the requester. Raises what the wrapped store raises.
+        """
+        stored = self.store.create(request)
+        self._emit(stored, stored.requester if actor is None else actor)
+        return stored
+
+    def update(self, request: Request, *, actor: str | None = None) -> Request:
+        """Write a transition (see :meth:`Store.update`) and emit the event of the stored status.
+
+        ``actor`` defaults to the approver for approved/denied and to ``""`` (unknown) for
+        cancelled/expired: pass who cancelled, or which job expired the request. Raises what the
+        wrapped store raises (RequestNotFound, ConcurrentModification, InvalidStateTransition,
+        ValidationError, StoreError).
+        """
+        stored = self.store.update(request)
+        if actor is None:
+            actor = stored.approver if stored.status in _DECISIONS else ""
+        self._emit(stored, actor)
+        return stored
+
+    def get(self, request_id: str) -> Request:
+        """Return the stored request (see :meth:`Store.get`); no event."""
+        return self.store.get(request_id)
+
+    def delete(self, request_id: str) -> None:
+        """Remove the request if it exists (see :meth:`Store.delete`); no event."""
+        self.store.delete(request_id)
+
+    def iter_by_requester(self, requester: str) -> Iterator[Request]:
+        """Yield every request of ``requester``, newest first; no event."""
+        return self.store.iter_by_requester(requester)
+
+    def iter_by_status(self, status: RequestStatus) -> Iterator[Request]:
+        """Yield every request in ``status``, newest first; no event."""
+        return self.store.iter_by_status(status)
+
+    def iter_by_profile(self, profile: str) -> Iterator[Request]:
+        """Yield every request for ``profile``, newest first; no event."""
+        return self.store.iter_by_profile(profile)
+
+    def list_by_requester(self, requester: str, limit: int = DEFAULT_QUERY_LIMIT) -> list[Request]:
+        """Return up to ``limit`` requests of ``requester``, newest first; no event."""
+        return self.store.list_by_requester(requester, limit)
+
+    def list_by_status(
+        self, status: RequestStatus, limit: int = DEFAULT_QUERY_LIMIT
+    ) -> list[Request]:
+        """Return up to ``limit`` requests in ``status``, newest first; no event."""
+        return self.store.list_by_status(status, limit)
+
+    def list_by_profile(self, profile: str, limit: int = DEFAULT_QUERY_LIMIT) -> list[Request]:
+        """Return up to ``limit`` requests for ``profile``, newest first; no event."""
+        return self.store.list_by_profile(profile, limit)
+
+    def _emit(self, stored: Request, actor: str) -> None:
+        if not self.notifiers:
+            return
+        # A copy of its own: the caller may change the returned Request while notifiers read it.
+        event = Event(
+            kind=EventKind.for_status(stored.status),
+            request=dataclasses.replace(stored),
+            actor=actor,
+            at=stored.updated_at,
+        )
+        if self.dispatcher is None:
+            deliver(event, self.notifiers)
+        else:
+            self.dispatcher.submit(event, self.notifiers)
+
+
+_DECISIONS = (RequestStatus.APPROVED, RequestStatus.DENIED)
