@@ -52,6 +52,12 @@ def test_create_of_a_taken_id_raises_request_exists(store: Store) -> None:
     assert store.get(request.id).requester == "alice"
 
 
+def test_creating_the_same_request_twice_raises_request_exists(store: Store) -> None:
+    request = store.create(new_request())
+    with pytest.raises(RequestExists):
+        store.create(request)
+
+
 def test_create_of_an_invalid_request_raises_and_stores_nothing(store: Store) -> None:
     request = dataclasses.replace(new_request(), justification="short")
     with pytest.raises(ValidationError) as caught:
