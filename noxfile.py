@@ -7,7 +7,7 @@ import nox
 nox.options.sessions = ["lint", "typecheck", "tests"]
 nox.options.reuse_existing_virtualenvs = True
 
-TEST_EXTRAS = ".[test,otel,sns]"
+TEST_EXTRAS = ".[test,otel,sns,flask,django]"
 
 
 @nox.session
@@ -28,5 +28,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy --strict on the package."""
-    session.install("-e", ".[otel,sns]", "mypy", "boto3-stubs[dynamodb,sns]")
+    session.install(
+        "-e", ".[otel,sns,flask,django]", "mypy", "boto3-stubs[dynamodb,sns]", "django-stubs>=5"
+    )
     session.run("mypy", "--strict", "approvals")

@@ -1,0 +1,243 @@
+"""HTTP semantics shared by the Flask and Django integrations (no framework import).
+
+* :func:`problem_for_exception` turns the library's errors (and :class:`HTTPProblem`) into an
+  RFC 9457 :class:`Problem`, from the one table :data:`ERROR_PROBLEMS`;
+* :func:`entity_tag` is a request's strong ETag, derived from its stored ``updated_at``;
+* :func:`parse_if_match` / :func:`if_match_allows` read an ``If-Match`` header (RFC 9110 §13.1.1).
+
+Usage (what both adapters do)::
+
+    try:
+        ...
+    except (ApprovalsError, HTTPProblem) as exc:
+        problem = problem_for_exception(exc, if_match_sent="If-Match" in headers)
+        return respond(problem.status, problem.to_json(), PROBLEM_CONTENT_TYPE, problem.headers)
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from approvals.attributes import format_rfc3339
+from approvals.errors import (
+    ApprovalsError,
+    ConcurrentModification,
+    InvalidStateTransition,
+    RequestExists,
+    RequestNotFound,
+    StoreError,
+    ValidationError,
+)
+from approvals.request import Request
+
+__all__ = [
+    "ANY_ENTITY",
+    "ERROR_PROBLEMS",
+    "PROBLEM_CONTENT_TYPE",
+    "PROBLEM_TYPE_PREFIX",
+    "RETRY_AFTER_SECONDS",
+    "EntityTag",
+    "HTTPProblem",
+    "Problem",
+    "entity_tag",
+    "if_match_allows",
+    "parse_if_match",
+    "problem_for_exception",
+]
+
+logger = logging.getLogger("approvals.contrib")
+
+PROBLEM_CONTENT_TYPE: Final = "application/problem+json"
+"""The media type of every error body (RFC 9457)."""
+PROBLEM_TYPE_PREFIX: Final = "tag:approvals,2026:problem:"
+"""Prefix of every problem ``type`` URI; the suffix is the problem's code (``request-not-found``).
+
+Tag URIs (RFC 4151) identify without pretending to be dereferenceable documentation."""
+RETRY_AFTER_SECONDS: Final = 2
+"""The ``Retry-After`` sent with a 503 for a retryable :class:`~approvals.StoreError`."""
+
+
+@dataclass(frozen=True)
+class _Mapping:
+    status: int
+    code: str
+    title: str
+
+
+ERROR_PROBLEMS: Final[tuple[tuple[type[ApprovalsError], _Mapping], ...]] = (
+    (RequestNotFound, _Mapping(404, "request-not-found", "Request not found")),
+    (RequestExists, _Mapping(409, "request-exists", "Request already exists")),
+    # 409 when the client sent no If-Match (the store's own lock failed); 412 when it did.
+    (ConcurrentModification, _Mapping(409, "concurrent-modification", "Request was modified")),
+    (InvalidStateTransition, _Mapping(409, "invalid-state-transition", "Transition not allowed")),
+    (ValidationError, _Mapping(422, "validation-error", "Invalid input")),
+    (StoreError, _Mapping(503, "store-unavailable", "Approval store unavailable")),
+)
+"""The one table from library error to HTTP status, problem code and title (first match by MRO)."""
+
+_INTERNAL = _Mapping(500, "internal-error", "Internal error")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """An RFC 9457 problem: what an adapter sends as ``application/problem+json``.
+
+    ``extensions`` are extra members (``request_id``, ``field``); ``headers`` are response headers
+    to add (``Retry-After``, ``WWW-Authenticate``).
+    """
+
+    status: int
+    code: str
+    title: str
+    detail: str
+    extensions: Mapping[str, Any] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def type(self) -> str:
+        """The problem type URI: :data:`PROBLEM_TYPE_PREFIX` + code."""
+        return PROBLEM_TYPE_PREFIX + self.code
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the JSON object of the body: type, title, status, detail, then extensions."""
+        body: dict[str, Any] = {
+            "type": self.type,
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+        }
+        body.update(self.extensions)
+        return body
+
+
+class HTTPProblem(Exception):
+    """An HTTP-level refusal that is not a library error (401, 403, 400, 415, 428).
+
+    Raised by :mod:`approvals.contrib.api`; both adapters render its :attr:`problem`.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        title: str,
+        detail: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        **extensions: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.problem = Problem(status, code, title, detail, extensions, dict(headers or {}))
+
+
+def problem_for_exception(exc: ApprovalsError | HTTPProblem, *, if_match_sent: bool) -> Problem:
+    """Return the problem to answer ``exc`` with (see :data:`ERROR_PROBLEMS`).
+
+    ConcurrentModification is 412 when the client sent ``If-Match`` (its precondition failed) and
+    409 otherwise. A StoreError is logged (with its cause) and answered with a generic detail,
+    plus ``Retry-After`` when retryable: backend messages name tables and regions. Raises nothing.
+    """
+    if isinstance(exc, HTTPProblem):
+        return exc.problem
+    mapping = _mapping_for(type(exc))
+    extensions: dict[str, Any] = {}
+    if exc.request_id is not None:
+        extensions["request_id"] = exc.request_id
+    headers: dict[str, str] = {}
+    detail = str(exc)
+    status = mapping.status
+    title = mapping.title
+    if isinstance(exc, ConcurrentModification) and if_match_sent:
+        status, title = 412, "Precondition failed: the request was modified"
+    elif isinstance(exc, ValidationError):
+        extensions["field"] = exc.field
+    elif isinstance(exc, StoreError):
+        logger.warning("approval store failure answered with 503: %s", exc, exc_info=exc)
+        detail = "the approval store is unavailable"
+        if exc.retryable:
+            headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            detail += "; retry later"
+    elif mapping is _INTERNAL:
+        logger.error("unmapped approvals error answered with 500: %s", exc, exc_info=exc)
+        detail = "internal error"
+    return Problem(status, mapping.code, title, detail, extensions, headers)
+
+
+def _mapping_for(error_type: type[ApprovalsError]) -> _Mapping:
+    table = dict(ERROR_PROBLEMS)
+    for klass in error_type.__mro__:
+        if klass in table:
+            return table[klass]
+    return _INTERNAL
+
+
+# -- ETag and If-Match ------------------------------------------------------------------------
+
+_ETAGC = r"[!#-~\x80-\xff]*"  # RFC 9110 etagc: %x21 / %x23-7E / obs-text
+_ENTITY_TAG = re.compile(rf'[ \t]*(W/)?"({_ETAGC})"[ \t]*')
+
+
+@dataclass(frozen=True)
+class EntityTag:
+    """One entity-tag of an ``If-Match`` list: its opaque value (without quotes) and weakness."""
+
+    opaque: str
+    weak: bool = False
+
+
+ANY_ENTITY: Final = "*"
+"""What :func:`parse_if_match` returns for ``If-Match: *``."""
+
+
+def entity_tag(request: Request) -> str:
+    """Return the strong ETag of ``request`` as sent in a header: its stored ``updated_at``, quoted.
+
+    The stored string (``StoredTime.wire``) is used when known so the tag changes exactly when the
+    store's lock token does; otherwise the canonical RFC 3339 form. Raises nothing.
+    """
+    wire = getattr(request.updated_at, "wire", None)
+    return f'"{wire if wire else format_rfc3339(request.updated_at)}"'
+
+
+def parse_if_match(value: str) -> tuple[EntityTag, ...] | str:
+    """Return the entity-tags of an ``If-Match`` header value, or :data:`ANY_ENTITY` for ``*``.
+
+    Raises HTTPProblem 400 when the value is not ``*`` or a comma-separated list of quoted
+    entity-tags (RFC 9110 §8.8.3): an unquoted tag is a client bug, not a stale one.
+    """
+    if value.strip(" \t") == ANY_ENTITY:
+        return ANY_ENTITY
+    tags: list[EntityTag] = []
+    position = 0
+    while position < len(value):
+        if value[position] in " \t,":  # the list syntax allows empty elements
+            position += 1
+            continue
+        match = _ENTITY_TAG.match(value, position)
+        if match is None:
+            break
+        tags.append(EntityTag(opaque=match.group(2), weak=match.group(1) is not None))
+        position = match.end()
+        if position < len(value) and value[position] != ",":
+            break
+    else:
+        if tags:
+            return tuple(tags)
+    raise HTTPProblem(
+        400,
+        "malformed-if-match",
+        "Malformed If-Match",
+        'If-Match must be a list of quoted entity-tags, such as the ETag header: "2026-01-01T..."',
+    )
+
+
+def if_match_allows(tags: tuple[EntityTag, ...], current: str) -> bool:
+    """True when one of ``tags`` strongly matches the quoted ETag ``current`` (RFC 9110 §8.8.3.2).
+
+    Weak tags never match: approving needs the exact version. Raises nothing.
+    """
+    return any(not tag.weak and f'"{tag.opaque}"' == current for tag in tags)

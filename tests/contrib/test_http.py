@@ -1,0 +1,125 @@
+"""approvals.contrib.http: the error table, ETags and If-Match parsing (framework-neutral)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+import approvals
+from approvals import ApprovalsError, Request, StoreError, Throttled
+from approvals.attributes import parse_rfc3339
+from approvals.contrib.http import (
+    ANY_ENTITY,
+    ERROR_PROBLEMS,
+    EntityTag,
+    HTTPProblem,
+    entity_tag,
+    if_match_allows,
+    parse_if_match,
+    problem_for_exception,
+)
+
+
+def _request(updated_at: datetime) -> Request:
+    request = Request.new(
+        requester="alice",
+        profile="production",
+        justification="Rotate the deploy keys",
+        duration=timedelta(hours=1),
+    )
+    request.updated_at = updated_at
+    return request
+
+
+def test_every_public_library_error_maps_to_a_problem_below_500() -> None:
+    errors = [
+        value
+        for value in vars(approvals).values()
+        if isinstance(value, type)
+        and issubclass(value, ApprovalsError)
+        and value is not ApprovalsError
+    ]
+    mapped = [klass for klass, _ in ERROR_PROBLEMS]
+    assert errors
+    for error in errors:
+        assert any(issubclass(error, klass) for klass in mapped), error
+
+
+def test_an_unmapped_library_error_is_a_generic_500() -> None:
+    problem = problem_for_exception(ApprovalsError("secret internals"), if_match_sent=False)
+    assert problem.status == 500
+    assert "secret" not in problem.detail
+
+
+def test_a_store_error_is_logged_with_its_message(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="approvals.contrib"):
+        problem_for_exception(Throttled("throttled on table 'secret-table'"), if_match_sent=False)
+    assert "secret-table" in caplog.text
+
+
+def test_retry_after_only_for_retryable_store_errors() -> None:
+    retryable = problem_for_exception(StoreError("x", retryable=True), if_match_sent=False)
+    final = problem_for_exception(StoreError("x", retryable=False), if_match_sent=False)
+    assert retryable.headers["Retry-After"].isdigit()
+    assert "Retry-After" not in final.headers
+
+
+def test_an_http_problem_keeps_its_status_headers_and_extensions() -> None:
+    problem = problem_for_exception(
+        HTTPProblem(
+            401,
+            "unauthenticated",
+            "Not signed in",
+            "sign in",
+            headers={"WWW-Authenticate": "x"},
+            hint=1,
+        ),
+        if_match_sent=True,
+    )
+    assert (problem.status, problem.headers["WWW-Authenticate"], problem.to_json()["hint"]) == (
+        401,
+        "x",
+        1,
+    )
+
+
+def test_the_etag_is_the_stored_updated_at_string_quoted() -> None:
+    go_written = parse_rfc3339("2026-01-02T03:04:05.123456789+02:00")
+    assert entity_tag(_request(go_written)) == '"2026-01-02T03:04:05.123456789+02:00"'
+
+
+def test_a_fresh_updated_at_makes_a_canonical_etag() -> None:
+    moment = datetime(2026, 1, 2, 3, 4, 5, 600, tzinfo=timezone.utc)
+    assert entity_tag(_request(moment)) == '"2026-01-02T03:04:05.000600000Z"'
+
+
+@pytest.mark.parametrize(
+    ("header", "tags"),
+    [
+        ('"a"', (EntityTag("a"),)),
+        ('W/"a"', (EntityTag("a", weak=True),)),
+        (' "a" , W/"b",,"c" ', (EntityTag("a"), EntityTag("b", weak=True), EntityTag("c"))),
+        ('""', (EntityTag(""),)),
+    ],
+)
+def test_if_match_lists_are_parsed(header: str, tags: tuple[EntityTag, ...]) -> None:
+    assert parse_if_match(header) == tags
+
+
+def test_if_match_star_is_recognised() -> None:
+    assert parse_if_match(" * ") == ANY_ENTITY
+
+
+@pytest.mark.parametrize("header", ["a", '"a" "b"', '"a', 'w/"a"', ",", '"a" x', '"a"b'])
+def test_a_malformed_if_match_is_400(header: str) -> None:
+    with pytest.raises(HTTPProblem) as raised:
+        parse_if_match(header)
+    assert raised.value.problem.status == 400
+
+
+def test_if_match_compares_strongly() -> None:
+    assert if_match_allows((EntityTag("x"), EntityTag("a")), '"a"')
+    assert not if_match_allows((EntityTag("a", weak=True),), '"a"')
+    assert not if_match_allows((EntityTag("A"),), '"a"')
