@@ -27,6 +27,7 @@ from approvals.errors import (
     ValidationError,
 )
 from approvals.model import DEFAULT_TABLE_NAME, RequestModel, bind_model
+from approvals.observe import OperationObserver
 from approvals.request import DEFAULT_QUERY_LIMIT, Request, RequestStatus
 from approvals.store.base import (
     check_request_id,
@@ -109,6 +110,7 @@ class DynamoDBStore:
         self.region = region
         self.host = host
         self._model = bind_model(table_name, region=region, host=host, **settings)
+        self._observer = OperationObserver(table_name, region=region)
 
     def __repr__(self) -> str:
         return f"DynamoDBStore({self.table_name!r}, region={self.region!r}, host={self.host!r})"
@@ -265,24 +267,28 @@ class DynamoDBStore:
 
     @contextmanager
     def _operation(self, name: str, request_id: str | None = None) -> Iterator[None]:
-        try:
-            yield
-        except ApprovalsError:
-            raise
-        except (ClientError, BotoCoreError, PynamoDBException) as exc:
-            raise translate(
-                exc,
-                operation=name,
-                table=self.table_name,
-                region=self.region,
-                request_id=request_id,
-            ) from exc
-        except (ValueError, AttributeDeserializationError) as exc:
-            raise StoreError(
-                f"{name}: a stored item in table {self.table_name!r} is malformed ({exc})",
-                request_id=request_id,
-                retryable=False,
-            ) from exc
+        # One log record / span per operation (approvals.observe); nested ones join the outer.
+        with self._observer.observe(name, request_id) as outermost:
+            try:
+                if outermost:
+                    self._observer.instrument(self._client)
+                yield
+            except ApprovalsError:
+                raise
+            except (ClientError, BotoCoreError, PynamoDBException) as exc:
+                raise translate(
+                    exc,
+                    operation=name,
+                    table=self.table_name,
+                    region=self.region,
+                    request_id=request_id,
+                ) from exc
+            except (ValueError, AttributeDeserializationError) as exc:
+                raise StoreError(
+                    f"{name}: a stored item in table {self.table_name!r} is malformed ({exc})",
+                    request_id=request_id,
+                    retryable=False,
+                ) from exc
 
     def _conditional_update(
         self, request: Request, token: datetime
@@ -345,7 +351,8 @@ class DynamoDBStore:
     def _list(
         self, operation: str, index: GlobalSecondaryIndex[Any], key: str, limit: int
     ) -> list[Request]:
-        found = list(self._query(operation, index, key, effective_limit(limit)))
+        with self._operation(operation):  # one record for the whole list, not one per item
+            found = list(self._query(operation, index, key, effective_limit(limit)))
         # Items the Go service wrote in older time formats do not sort as strings; fix the order.
         found.sort(key=lambda r: r.created_at, reverse=True)
         return found
