@@ -16,6 +16,7 @@ from approvals.errors import (
     Throttled,
     ValidationError,
 )
+from approvals.events import Event, EventKind, NotificationError, Notifier, NotifyingStore
 from approvals.model import RequestModel, bind_model
 from approvals.request import (
     DEFAULT_QUERY_LIMIT,
@@ -47,8 +48,13 @@ __all__ = [
     "ApprovalsError",
     "ConcurrentModification",
     "DynamoDBStore",
+    "Event",
+    "EventKind",
     "InvalidStateTransition",
     "MemoryStore",
+    "NotificationError",
+    "Notifier",
+    "NotifyingStore",
     "Request",
     "RequestExists",
     "RequestModel",
