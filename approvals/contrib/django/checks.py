@@ -1,0 +1,105 @@
+"""System checks: ``manage.py check`` validates ``settings.APPROVALS``; with ``--database``
+(the checks tagged ``database``) it also verifies the DynamoDB table and its indexes.
+
+IDs: approvals.E001-E004 and W001 (settings, see :func:`.conf.configuration_messages`),
+approvals.E101 (the table does not exist), E102 (an index is missing or has the wrong keys),
+E103 (the store could not be asked: credentials, network, endpoint).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Final
+
+from botocore.exceptions import BotoCoreError, ClientError
+from django.apps import AppConfig
+from django.core.checks import CheckMessage, Error, Tags, register
+from pynamodb.exceptions import PynamoDBException, TableDoesNotExist
+
+from approvals.errors import ApprovalsError
+from approvals.store import DynamoDBStore
+from approvals.store.translate import translate
+
+from . import get_store
+from .conf import configuration_messages
+
+__all__ = ["EXPECTED_INDEXES", "check_settings", "check_table"]
+
+EXPECTED_INDEXES: Final = {
+    "gsi-requester": ("requester", "created_at"),
+    "gsi-status": ("status", "created_at"),
+    "gsi-profile": ("profile", "created_at"),
+}
+"""The global secondary indexes the table needs: name -> (hash key, range key), projection ALL."""
+
+
+@register("approvals")
+def check_settings(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """Report missing or invalid ``settings.APPROVALS`` (approvals.E001-E004, W001)."""
+    return configuration_messages()
+
+
+@register(Tags.database)
+def check_table(
+    app_configs: Sequence[AppConfig] | None = None,
+    databases: Sequence[str] | None = None,
+    **kwargs: Any,
+) -> list[CheckMessage]:
+    """Report a missing table (E101), a missing or wrong index (E102) or an unreachable store
+    (E103). Runs only when asked for database checks, as it calls DynamoDB."""
+    if databases is None or any(m.is_serious() for m in configuration_messages()):
+        return []
+    try:
+        store = get_store()
+    except ApprovalsError as exc:
+        return [Error(f"approvals: cannot build the store: {exc}", id="approvals.E103")]
+    if not isinstance(store, DynamoDBStore):
+        return []  # a MemoryStore or a custom store has no table to check
+    try:
+        description = store.model.describe_table()
+    except TableDoesNotExist:
+        return [
+            Error(
+                f"approvals: table {store.table_name!r} does not exist "
+                f"(region {store.region or 'default'}, endpoint {store.host or 'AWS'}).",
+                hint="Create it with `manage.py approvals_create_table`.",
+                id="approvals.E101",
+            )
+        ]
+    except (ClientError, BotoCoreError, PynamoDBException) as exc:
+        error = translate(
+            exc, operation="describe_table", table=store.table_name, region=store.region
+        )
+        return [Error(f"approvals: {error}", id="approvals.E103")]
+    return _index_problems(store.table_name, description)
+
+
+def _index_problems(table: str, description: dict[str, Any]) -> list[CheckMessage]:
+    found = {
+        index.get("IndexName"): index for index in description.get("GlobalSecondaryIndexes") or []
+    }
+    problems: list[CheckMessage] = []
+    for name, (hash_key, range_key) in EXPECTED_INDEXES.items():
+        index = found.get(name)
+        if index is None:
+            problems.append(
+                Error(
+                    f"approvals: table {table!r} has no index {name!r}.",
+                    hint="The table must have the Go service's schema; see the README.",
+                    id="approvals.E102",
+                )
+            )
+            continue
+        keys = {key.get("KeyType"): key.get("AttributeName") for key in index.get("KeySchema", [])}
+        projection = index.get("Projection", {}).get("ProjectionType")
+        if keys != {"HASH": hash_key, "RANGE": range_key} or projection != "ALL":
+            problems.append(
+                Error(
+                    f"approvals: index {name!r} of table {table!r} must have hash key "
+                    f"{hash_key!r}, range key {range_key!r} and projection ALL.",
+                    id="approvals.E102",
+                )
+            )
+    return problems

@@ -1,0 +1,81 @@
+"""The JSON API views (approvals.contrib.django.urls) through Django's test client."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from approvals import MemoryStore, Store
+from tests.contrib.api_spec import ApiOn, ApiSpec, Reply
+from tests.contrib.djangotests.conftest import UseStore
+
+
+class DjangoApi:
+    """The Api of api_spec on the Django views; the acting user travels in the X-User header."""
+
+    def __init__(self, store: Store, use_store: UseStore) -> None:
+        self.store = store
+        use_store(store)
+        self.client = Client()
+
+    def get(
+        self, path: str, *, user: str | None = "bob", headers: dict[str, str] | None = None
+    ) -> Reply:
+        return self._reply(self.client.get("/api" + path, headers=self._headers(user, headers)))
+
+    def post(
+        self,
+        path: str,
+        *,
+        user: str | None = "bob",
+        json: Any = None,
+        data: str | None = None,
+        content_type: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
+        if json is not None:
+            data, content_type = _dumps(json), "application/json"
+        response = self.client.generic(
+            "POST",
+            "/api" + path,
+            data=data or "",
+            content_type=content_type or "",
+            headers=self._headers(user, headers),
+        )
+        return self._reply(response)
+
+    @staticmethod
+    def _headers(user: str | None, headers: dict[str, str] | None) -> dict[str, str]:
+        return {**({"X-User": user} if user else {}), **(headers or {})}
+
+    @staticmethod
+    def _reply(response: Any) -> Reply:
+        body = json.loads(response.content) if response.content else None
+        return Reply(response.status_code, response.headers, body)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value)
+
+
+@pytest.fixture
+def api(use_store: UseStore) -> DjangoApi:
+    return DjangoApi(MemoryStore(), use_store)
+
+
+@pytest.fixture
+def api_on(use_store: UseStore) -> ApiOn:
+    return lambda store: DjangoApi(store, use_store)
+
+
+class TestDjangoApi(ApiSpec):
+    pass
+
+
+def test_the_api_answers_405_with_allow_to_another_method(api: DjangoApi) -> None:
+    response = api.client.delete("/api/requests", headers={"X-User": "bob"})
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "GET, POST"
