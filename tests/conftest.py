@@ -7,67 +7,25 @@ creates them, so the library is tested against the schema it will meet, not the 
 
 from __future__ import annotations
 
-import itertools
-import json
-import os
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from moto import mock_aws
 
-from approvals import DynamoDBStore, MemoryStore, Store
+from approvals import MemoryStore, Store
 from approvals.events import NotifyingStore
 from approvals.notifiers import LoggingNotifier
+from tests.helpers import (  # noqa: F401  (re-exported for test modules that import them here)
+    FIXTURES,
+    REGION,
+    go_written_items,
+    make_dynamodb_store,
+    new_table_name,
+    terraform_table,
+)
 
 pytest_plugins = ["tests.servers.plugin"]
-
-FIXTURES = Path(__file__).parent / "fixtures"
-REGION = "us-east-1"
-_table_numbers = itertools.count()
-
-
-def go_written_items() -> list[dict[str, Any]]:
-    """The items the Go service writes, in DynamoDB JSON (tests/fixtures/go-written-items.json)."""
-    document = json.loads((FIXTURES / "go-written-items.json").read_text())
-    items: list[dict[str, Any]] = document["items"]
-    return items
-
-
-def terraform_table(table_name: str) -> dict[str, Any]:
-    """CreateTable arguments for the production schema, as Terraform declares it."""
-    gsis = [
-        ("gsi-requester", "requester"),
-        ("gsi-status", "status"),
-        ("gsi-profile", "profile"),
-    ]
-    return {
-        "TableName": table_name,
-        "BillingMode": "PAY_PER_REQUEST",
-        "AttributeDefinitions": [
-            {"AttributeName": name, "AttributeType": "S"}
-            for name in ("id", "requester", "status", "profile", "created_at")
-        ],
-        "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
-        "GlobalSecondaryIndexes": [
-            {
-                "IndexName": index,
-                "KeySchema": [
-                    {"AttributeName": key, "KeyType": "HASH"},
-                    {"AttributeName": "created_at", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-            for index, key in gsis
-        ],
-    }
-
-
-def new_table_name() -> str:
-    """A table name no other test in this session uses."""
-    return f"requests-{os.getpid()}-{next(_table_numbers)}"
 
 
 @pytest.fixture(autouse=True)
@@ -85,23 +43,6 @@ def moto() -> Iterator[None]:
     """moto's in-process DynamoDB for the duration of a test."""
     with mock_aws():
         yield
-
-
-def make_dynamodb_store(endpoint_url: str | None = None, **options: Any) -> DynamoDBStore:
-    """A DynamoDBStore on a fresh Terraform-made table (in-process moto when no endpoint)."""
-    table_name = new_table_name()
-    client = boto3.client(
-        "dynamodb",
-        region_name=REGION,
-        endpoint_url=endpoint_url,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    client.create_table(**terraform_table(table_name))
-    client.get_waiter("table_exists").wait(
-        TableName=table_name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 100}
-    )
-    return DynamoDBStore(table_name, region=REGION, host=endpoint_url, **options)
 
 
 def _memory(request: pytest.FixtureRequest) -> Store:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import uuid
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
-from approvals import Request
+import boto3
+
+from approvals import DynamoDBStore, Request
 
 NOW = datetime(2026, 11, 28, 12, 0, 0, 123456, tzinfo=timezone.utc)
 
@@ -26,3 +31,65 @@ def new_request(
     return Request.new(
         requester=requester, profile=profile, now=now or datetime.now(timezone.utc), **fields
     )
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REGION = "us-east-1"
+
+
+def go_written_items() -> list[dict[str, Any]]:
+    """The items the Go service writes, in DynamoDB JSON (tests/fixtures/go-written-items.json)."""
+    document = json.loads((FIXTURES / "go-written-items.json").read_text())
+    items: list[dict[str, Any]] = document["items"]
+    return items
+
+
+def terraform_table(table_name: str) -> dict[str, Any]:
+    """CreateTable arguments for the production schema, as Terraform declares it."""
+    gsis = [
+        ("gsi-requester", "requester"),
+        ("gsi-status", "status"),
+        ("gsi-profile", "profile"),
+    ]
+    return {
+        "TableName": table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [
+            {"AttributeName": name, "AttributeType": "S"}
+            for name in ("id", "requester", "status", "profile", "created_at")
+        ],
+        "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": index,
+                "KeySchema": [
+                    {"AttributeName": key, "KeyType": "HASH"},
+                    {"AttributeName": "created_at", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for index, key in gsis
+        ],
+    }
+
+
+def new_table_name() -> str:
+    """A table name no other test in this session uses."""
+    return f"requests-{uuid.uuid4().hex[:16]}"
+
+
+def make_dynamodb_store(endpoint_url: str | None = None, **options: Any) -> DynamoDBStore:
+    """A DynamoDBStore on a fresh Terraform-made table (in-process moto when no endpoint)."""
+    table_name = new_table_name()
+    client = boto3.client(
+        "dynamodb",
+        region_name=REGION,
+        endpoint_url=endpoint_url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    client.create_table(**terraform_table(table_name))
+    client.get_waiter("table_exists").wait(
+        TableName=table_name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 100}
+    )
+    return DynamoDBStore(table_name, region=REGION, host=endpoint_url, **options)

@@ -20,8 +20,7 @@ from approvals import (
     ValidationError,
 )
 from approvals.attributes import format_rfc3339
-from tests.conftest import REGION, go_written_items, make_dynamodb_store
-from tests.helpers import new_request
+from tests.helpers import REGION, go_written_items, make_dynamodb_store, new_request
 
 pytestmark = pytest.mark.usefixtures("moto")
 UTC = timezone.utc

@@ -21,7 +21,6 @@ from approvals import (
     TableNotFound,
     Throttled,
 )
-from tests.conftest import REGION, make_dynamodb_store
 from tests.faults import (
     Action,
     FaultInjector,
@@ -31,7 +30,7 @@ from tests.faults import (
     lands_then_response_lost,
     read_timeout,
 )
-from tests.helpers import new_request
+from tests.helpers import REGION, make_dynamodb_store, new_request
 from tests.reliability import record
 
 RETRIES = 2  # so every fault below is seen 3 times before it surfaces

@@ -26,7 +26,7 @@ from approvals import (
     ValidationError,
     new_request_id,
 )
-from tests.conftest import make_dynamodb_store
+from tests.helpers import make_dynamodb_store
 from tests.reliability import record
 
 EXPRESSION_LIKE = [

@@ -10,8 +10,7 @@ import pytest
 
 from approvals import DynamoDBStore, RequestModel, bind_model
 from approvals.model import all_of
-from tests.conftest import REGION, make_dynamodb_store, new_table_name, terraform_table
-from tests.helpers import new_request
+from tests.helpers import REGION, make_dynamodb_store, new_request, new_table_name, terraform_table
 
 pytestmark = pytest.mark.usefixtures("moto")
 

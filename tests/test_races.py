@@ -24,8 +24,7 @@ from approvals import (
     RequestStatus,
     Store,
 )
-from tests.conftest import make_dynamodb_store
-from tests.helpers import new_request
+from tests.helpers import make_dynamodb_store, new_request
 from tests.reliability import record
 
 THREADS = 16
