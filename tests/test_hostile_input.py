@@ -69,6 +69,8 @@ FIELDS: dict[str, Any] = {
     "updated_at": any_datetime,
 }
 GENERATED: dict[str, int] = {"round_tripped": 0, "refused": 0}
+DECISIONS: dict[str, int] = {"round_tripped": 0, "refused": 0}
+IDS: dict[str, int] = {"well_formed": 0, "refused": 0}
 CALLS: list[str] = []
 
 
@@ -124,11 +126,12 @@ def test_any_value_of_a_field_round_trips_or_is_refused_before_any_call(
         _create_or_refuse(dynalite_store, request)
 
     check()
-    record("hostile input", "generated requests", **GENERATED)
+    record("hostile input", "generated requests (one field hostile)", **GENERATED)
 
 
 @settings(max_examples=60, deadline=None)
 @given(request_id=st.one_of(any_text, st.sampled_from(EXPRESSION_LIKE)))
+@example(request_id="0123456789abcdef")
 @example(request_id="0123456789abcdef\n")
 @example(request_id="0123456789ABCDEF")
 def test_any_id_is_either_well_formed_or_refused_before_any_call(
@@ -139,8 +142,11 @@ def test_any_id_is_either_well_formed_or_refused_before_any_call(
         dynalite_store.get(request_id)
     except ValidationError:
         assert len(CALLS) == calls_before
+        IDS["refused"] += 1
     except RequestNotFound:
         assert len(request_id) == 16
+        IDS["well_formed"] += 1
+    record("hostile input", "generated ids", **IDS)
     with contextlib.suppress(RequestNotFound, ValidationError):
         dynalite_store.delete(request_id)
 
@@ -164,7 +170,11 @@ def test_any_decision_round_trips_or_is_refused_without_a_partial_write(
     except ValidationError:
         assert len(CALLS) == calls_before
         assert dynalite_store.get(created.id) == created
+        DECISIONS["refused"] += 1
+        record("hostile input", "generated decisions", **DECISIONS)
         return
+    DECISIONS["round_tripped"] += 1
+    record("hostile input", "generated decisions", **DECISIONS)
     assert (stored.status, stored.approver, stored.approver_comment) == (status, approver, comment)
     assert dynalite_store.get(created.id) == stored
 

@@ -125,6 +125,9 @@ def test_the_lock_condition_is_one_flat_and() -> None:
     assert "((" not in expression
     assert len(values) == 8
     assert all(placeholder.startswith(":") for placeholder in values)
+    assert all(placeholder.startswith("#") for placeholder in names.values())
+    assert "updated_at" not in expression
+    assert "pending" not in expression
 
 
 def test_all_of_one_condition_is_that_condition() -> None:
