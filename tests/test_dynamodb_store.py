@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 from pynamodb.exceptions import PynamoDBException
 
 from approvals import (
+    MAX_QUERY_LIMIT,
     ConcurrentModification,
     DynamoDBStore,
     RequestStatus,
@@ -266,6 +267,16 @@ def test_lists_follow_pages_past_dynamodbs_one_megabyte_cap(
     counter.reset()
     assert len(list(store.iter_by_requester("alice"))) == 12
     assert counter.calls.count("Query") >= 2
+
+
+def test_a_list_above_the_maximum_limit_returns_the_maximum(store: DynamoDBStore) -> None:
+    client = boto3.client("dynamodb", region_name=REGION)
+    template = store.to_item(new_request()).serialize()
+    items = [{**template, "id": {"S": f"{n:016x}"}} for n in range(MAX_QUERY_LIMIT + 20)]
+    for start in range(0, len(items), 25):
+        batch = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
+        client.batch_write_item(RequestItems={store.table_name: batch})
+    assert len(store.list_by_requester("alice", limit=MAX_QUERY_LIMIT * 5)) == MAX_QUERY_LIMIT
 
 
 def test_iterators_fetch_nothing_until_iterated(store: DynamoDBStore, counter: CallCounter) -> None:

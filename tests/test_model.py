@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -51,6 +52,16 @@ def test_create_table_enables_ttl_on_the_ttl_attribute() -> None:
     DynamoDBStore(table, region=REGION).create_table()
     ttl = boto3.client("dynamodb", region_name=REGION).describe_time_to_live(TableName=table)
     assert ttl["TimeToLiveDescription"] == {"TimeToLiveStatus": "ENABLED", "AttributeName": "ttl"}
+
+
+def test_create_table_on_a_server_without_ttl_succeeds_and_warns(
+    dynalite_endpoint: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = DynamoDBStore(new_table_name(), region=REGION, host=dynalite_endpoint)
+    with caplog.at_level(logging.WARNING, logger="approvals"):
+        store.create_table()
+    assert any("TTL" in r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
+    assert store.list_by_requester("alice") == []
 
 
 def test_create_table_is_idempotent_and_keeps_the_data() -> None:

@@ -307,3 +307,16 @@ def test_find_approved_request_reads_past_a_thousand_requests() -> None:
     found = find_approved_request(store, "alice", "production", now=NOW)
     assert found is not None
     assert found.id == granted.id
+
+
+def test_the_contract_constants() -> None:
+    import approvals
+
+    assert timedelta(hours=24) == approvals.DEFAULT_REQUEST_TTL
+    assert approvals.MIN_JUSTIFICATION_LENGTH == 10
+    assert approvals.MAX_JUSTIFICATION_LENGTH == 500
+    assert timedelta(hours=8) == approvals.MAX_DURATION
+    assert approvals.REQUEST_ID_LENGTH == 16
+    assert approvals.DEFAULT_QUERY_LIMIT == 100
+    assert approvals.MAX_QUERY_LIMIT == 1000
+    assert approvals.MAX_APPROVER_COMMENT_LENGTH == 1000

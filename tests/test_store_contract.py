@@ -12,6 +12,7 @@ from approvals import (
     DEFAULT_QUERY_LIMIT,
     ConcurrentModification,
     InvalidStateTransition,
+    MemoryStore,
     RequestExists,
     RequestNotFound,
     RequestStatus,
@@ -20,6 +21,8 @@ from approvals import (
     find_approved_request,
     new_request_id,
 )
+from approvals.request import MAX_QUERY_LIMIT
+from approvals.store.base import effective_limit
 from tests.helpers import new_request
 
 
@@ -346,3 +349,11 @@ def test_find_approved_request_ignores_access_whose_duration_has_run_out(store: 
     assert find_approved_request(store, "alice", "production", now=later) is None
     just_before = later - timedelta(microseconds=1)
     assert find_approved_request(store, "alice", "production", now=just_before) is not None
+
+
+def test_a_limit_above_the_maximum_is_capped(store: Store) -> None:
+    assert effective_limit(MAX_QUERY_LIMIT + 1) == MAX_QUERY_LIMIT
+    assert effective_limit(10**9) == MAX_QUERY_LIMIT
+    if isinstance(store, MemoryStore):  # the DynamoDB backends check this in bulk elsewhere
+        _create_series(store, MAX_QUERY_LIMIT + 5)
+        assert len(store.list_by_requester("alice", limit=MAX_QUERY_LIMIT + 5)) == MAX_QUERY_LIMIT
