@@ -1,0 +1,165 @@
+"""examples/flask_app: CSRF-protected forms, the conflict message, and its one-line start."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import socket
+import subprocess
+import sys
+import threading
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from approvals import MemoryStore, Request, RequestStatus
+from tests.contrib.api_spec import HOUR
+from tests.contrib.examples import EXAMPLES, load_flask_example
+
+
+@pytest.fixture
+def store() -> MemoryStore:
+    return MemoryStore()
+
+
+@pytest.fixture
+def client(store: MemoryStore) -> Any:
+    app = load_flask_example().create_app({"SECRET_KEY": "test"}, store=store)
+    return app.test_client()
+
+
+def _sign_in(client: Any, name: str) -> str:
+    """Sign in as ``name``; returns the CSRF token the pages now carry."""
+    page = client.get("/signin").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token is not None
+    client.post("/signin", data={"name": name, "csrf_token": token.group(1)})
+    page = client.get("/").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token is not None
+    return token.group(1)
+
+
+def _pending(store: MemoryStore) -> Request:
+    return store.create(
+        Request.new(
+            requester="alice",
+            profile="production",
+            justification="Rotate the deploy keys",
+            duration=HOUR,
+        )
+    )
+
+
+def _etag_on_page(client: Any, request_id: str) -> str:
+    page = client.get("/").get_data(as_text=True)
+    row = page[page.index(f'data-request-id="{request_id}"') :]
+    etag = re.search(r'name="etag" value="([^"]+)"', row)
+    assert etag is not None
+    return etag.group(1).replace("&#34;", '"')
+
+
+def test_a_form_without_the_csrf_token_is_refused(client: Any, store: MemoryStore) -> None:
+    request = _pending(store)
+    _sign_in(client, "bob")
+    etag = _etag_on_page(client, request.id)
+    response = client.post(f"/requests/{request.id}/approve", data={"etag": etag})
+    assert response.status_code == 400
+    assert store.get(request.id).status is RequestStatus.PENDING
+
+
+def test_a_form_with_another_sessions_token_is_refused(client: Any, store: MemoryStore) -> None:
+    request = _pending(store)
+    _sign_in(client, "bob")
+    etag = _etag_on_page(client, request.id)
+    data = {"etag": etag, "csrf_token": "forged-token-of-another-session"}
+    response = client.post(f"/requests/{request.id}/approve", data=data)
+    assert response.status_code == 400
+    assert store.get(request.id).status is RequestStatus.PENDING
+
+
+def test_a_form_with_the_token_approves(client: Any, store: MemoryStore) -> None:
+    request = _pending(store)
+    token = _sign_in(client, "bob")
+    etag = _etag_on_page(client, request.id)
+    data = {"etag": etag, "csrf_token": token}
+    response = client.post(f"/requests/{request.id}/approve", data=data, follow_redirects=True)
+    assert f"You approved request {request.id}" in response.get_data(as_text=True)
+    assert store.get(request.id).approver == "bob"
+
+
+def test_a_stale_form_shows_who_acted_first(client: Any, store: MemoryStore) -> None:
+    request = _pending(store)
+    token = _sign_in(client, "bob")
+    etag = _etag_on_page(client, request.id)
+    store.update(store.get(request.id).deny("carol"))
+    data = {"etag": etag, "csrf_token": token}
+    response = client.post(f"/requests/{request.id}/approve", data=data, follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "Someone else acted first" in page
+    assert "already denied by carol" in page
+    assert store.get(request.id).approver == "carol"
+
+
+def test_the_json_api_is_mounted_under_api(client: Any, store: MemoryStore) -> None:
+    _sign_in(client, "bob")
+    response = client.get("/api/requests?status=pending")
+    assert response.status_code == 200
+    assert response.get_json() == {"items": [], "next_cursor": None}
+
+
+@pytest.fixture
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+@pytest.fixture
+def started_example(tmp_path: Path, free_port: int) -> Iterator[str]:
+    """The documented `python examples/flask_app/app.py` (on a free port and a fresh data dir)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("APPROVALS_")}
+    env["APPROVALS_DATA_DIR"] = str(tmp_path / "data")
+    process = subprocess.Popen(
+        [sys.executable, str(EXAMPLES / "flask_app" / "app.py"), "--port", str(free_port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    reader = threading.Thread(target=_read_lines, args=(process.stderr, lines), daemon=True)
+    reader.start()
+    try:
+        output = []
+        while True:  # until Flask says it is serving, or the process ends
+            line = lines.get(timeout=60)
+            output.append(line)
+            if "Running on" in line or line == "":
+                break
+        assert process.poll() is None, "".join(output)
+        yield f"http://127.0.0.1:{free_port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        reader.join(timeout=30)
+
+
+def _read_lines(stream: Any, lines: queue.Queue[str]) -> None:
+    for line in stream:
+        lines.put(line)
+    lines.put("")  # end of output
+
+
+def test_the_documented_command_serves_the_sign_in_page_on_embedded_dynamodb(
+    started_example: str, tmp_path: Path
+) -> None:
+    with urllib.request.urlopen(started_example + "/") as response:
+        assert response.url.endswith("/signin")
+        assert "Sign in" in response.read().decode()
+    assert (tmp_path / "data" / "journal.jsonl").exists()  # the table was created there
