@@ -30,7 +30,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from approvals.attributes import format_rfc3339
 from approvals.errors import ApprovalsError
@@ -396,3 +396,7 @@ class NotifyingStore:
 
 
 _DECISIONS = (RequestStatus.APPROVED, RequestStatus.DENIED)
+
+if TYPE_CHECKING:
+    # mypy proves the wrapper still satisfies the Store protocol when either one changes.
+    _store_check: type[Store] = NotifyingStore
