@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from botocore.exceptions import (
-    BotoCoreError,
     ClientError,
     ConnectionClosedError,
     ConnectTimeoutError,
@@ -135,12 +134,6 @@ def translate(
     if isinstance(cause, NoRegionError):
         return StoreError(
             f"{operation}: no AWS region configured; pass region= or set AWS_REGION",
-            request_id=request_id,
-            retryable=False,
-        )
-    if isinstance(cause, BotoCoreError):
-        return StoreError(
-            f"{operation} on {where} failed ({type(cause).__name__}: {cause})",
             request_id=request_id,
             retryable=False,
         )
