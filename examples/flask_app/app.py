@@ -5,10 +5,11 @@ keeps its data in ~/.local/share/approvals, or $APPROVALS_DATA_DIR)::
 
     python examples/flask_app/app.py            # then open http://127.0.0.1:5000
 
-Sign in with any name (a demo stand-in for your SSO), submit a request, sign in as someone
-else in another browser and approve it. The same operations are served as JSON under /api
-(the extension's blueprint). Every decision is conditional on the version the page showed: if
-someone else acted first, the page says so and nothing is overwritten.
+Against a real table set APPROVALS_ENDPOINT_URL, or APPROVALS_USE_AWS=1 with AWS credentials
+and APPROVALS_REGION. Sign in with any name (a demo stand-in for your SSO), submit a request,
+sign in as someone else in another browser and approve it. The same operations are served as
+JSON under /api (the extension's blueprint). Every decision is conditional on the version the
+page showed: if someone else acted first, the page says so and nothing is overwritten.
 """
 
 from __future__ import annotations
@@ -153,7 +154,7 @@ def _someone_else_acted(store: Store, request_id: str, user: str) -> str:
     if current.status is RequestStatus.PENDING:
         return f"Request {request_id} changed since you loaded the page. Nothing was changed."
     lead = (
-        "You already decided this in another tab or window"
+        "You decided this in another tab or window"
         if current.approver == user
         else "Someone else acted first"
     )
@@ -197,10 +198,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=5000)
     args = parser.parse_args(argv)
 
-    endpoint = os.environ.get("APPROVALS_ENDPOINT_URL")
+    endpoint = os.environ.get("APPROVALS_ENDPOINT_URL") or None
     region = os.environ.get("APPROVALS_REGION") or os.environ.get("AWS_REGION")
     embedded = None
-    if not endpoint:
+    if not endpoint and os.environ.get("APPROVALS_USE_AWS") != "1":
         from approvals.embedded import EmbeddedDynamoDB, ensure_dummy_credentials
 
         ensure_dummy_credentials()

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import importlib.util
+import os
+import queue
+import subprocess
 import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import IO, Any
 
 from werkzeug.serving import make_server
 
@@ -40,3 +43,50 @@ def serving(app: Any) -> Iterator[str]:
         server.shutdown()
         thread.join()
         server.server_close()
+
+
+@contextmanager
+def running(command: list[str], *, data_dir: Path, ready: str) -> Iterator[None]:
+    """Run an example's documented command with its embedded DynamoDB in ``data_dir``; returns
+    once a line of its output contains ``ready`` (AssertionError with the output if it exits)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("APPROVALS_")}
+    env.update(APPROVALS_DATA_DIR=str(data_dir), PYTHONUNBUFFERED="1")
+    process = subprocess.Popen(
+        [sys.executable, *command],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    reader = threading.Thread(target=_read_lines, args=(process.stdout, lines), daemon=True)
+    reader.start()
+    try:
+        output: list[str] = []
+        while True:  # until the server says it is serving, or its output ends
+            line = lines.get(timeout=60)
+            output.append(line)
+            if ready in line or line == "":
+                break
+        assert process.poll() is None, "".join(output)
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        reader.join(timeout=30)
+
+
+def _read_lines(stream: IO[str], lines: queue.Queue[str]) -> None:
+    for line in stream:
+        lines.put(line)
+    lines.put("")  # end of output
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on right now."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port

@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import queue
 import re
-import socket
-import subprocess
-import sys
-import threading
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +12,7 @@ import pytest
 
 from approvals import MemoryStore, Request, RequestStatus
 from tests.contrib.api_spec import HOUR
-from tests.contrib.examples import EXAMPLES, load_flask_example
+from tests.contrib.examples import EXAMPLES, free_port, load_flask_example, running
 
 
 @pytest.fixture
@@ -113,47 +107,12 @@ def test_the_json_api_is_mounted_under_api(client: Any, store: MemoryStore) -> N
 
 
 @pytest.fixture
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
-@pytest.fixture
-def started_example(tmp_path: Path, free_port: int) -> Iterator[str]:
+def started_example(tmp_path: Path) -> Iterator[str]:
     """The documented `python examples/flask_app/app.py` (on a free port and a fresh data dir)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("APPROVALS_")}
-    env["APPROVALS_DATA_DIR"] = str(tmp_path / "data")
-    process = subprocess.Popen(
-        [sys.executable, str(EXAMPLES / "flask_app" / "app.py"), "--port", str(free_port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    lines: queue.Queue[str] = queue.Queue()
-    reader = threading.Thread(target=_read_lines, args=(process.stderr, lines), daemon=True)
-    reader.start()
-    try:
-        output = []
-        while True:  # until Flask says it is serving, or the process ends
-            line = lines.get(timeout=60)
-            output.append(line)
-            if "Running on" in line or line == "":
-                break
-        assert process.poll() is None, "".join(output)
-        yield f"http://127.0.0.1:{free_port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        reader.join(timeout=30)
-
-
-def _read_lines(stream: Any, lines: queue.Queue[str]) -> None:
-    for line in stream:
-        lines.put(line)
-    lines.put("")  # end of output
+    port = free_port()
+    command = [str(EXAMPLES / "flask_app" / "app.py"), "--port", str(port)]
+    with running(command, data_dir=tmp_path / "data", ready="Running on"):
+        yield f"http://127.0.0.1:{port}"
 
 
 def test_the_documented_command_serves_the_sign_in_page_on_embedded_dynamodb(
