@@ -1,0 +1,64 @@
+"""approvals.migrate: bulk operations for data-migration scripts on a requests table.
+
+* :func:`scan_requests` -- every request, read by a parallel Scan, streaming in constant memory.
+* :func:`export_jsonl` / :func:`import_jsonl` -- one request per line in a stable JSON form that
+  keeps every stored string, so Go-written items round-trip byte for byte (the format is
+  described in :mod:`approvals.migrate.jsonl`).
+* :func:`sweep_expired` -- pending requests past ``expires_at`` become ``expired``.
+* :func:`normalize` -- items in the Go service's older forms are rewritten canonically.
+* :func:`rewrite` -- the general form: a function maps each Request to a Request or None.
+
+Every bulk operation takes ``dry_run``, ``rate_limit`` (capacity units per second),
+``progress`` (a callback receiving a :class:`MigrationReport` snapshot after each page or batch)
+and ``checkpoint`` (a path or :class:`Checkpoint`): killed at any moment and rerun with the same
+checkpoint, it finishes with nothing lost and nothing written twice. Writes are conditional, so
+a bulk job never overwrites a request someone changed meanwhile: it counts and reports it.
+
+Works on a :class:`~approvals.DynamoDBStore` (through its bound PynamoDB model) and on any other
+:class:`~approvals.Store` such as :class:`~approvals.MemoryStore` (through its public methods).
+Raises only :class:`~approvals.ApprovalsError` (plus OSError from files you pass).
+
+Usage::
+
+    from approvals import DynamoDBStore
+    from approvals.migrate import export_jsonl, sweep_expired
+
+    store = DynamoDBStore("sentinel-requests", region="eu-west-1")
+    print(sweep_expired(store, checkpoint="sweep.ckpt").summary())
+    with open("requests.jsonl", "a", encoding="utf-8") as out:
+        export_jsonl(store, out, checkpoint="export.ckpt")
+"""
+
+from approvals.migrate.bulk import Transform, canonical_time, normalize, rewrite, sweep_expired
+from approvals.migrate.checkpoint import Checkpoint
+from approvals.migrate.jsonl import (
+    IMPORT_MODES,
+    decode_line,
+    encode_item,
+    export_jsonl,
+    import_jsonl,
+)
+from approvals.migrate.report import MAX_REPORTED_IDS, MigrationReport, ProgressCallback
+from approvals.migrate.scan import DEFAULT_PAGE_SIZE, DEFAULT_SEGMENTS, scan_requests
+from approvals.migrate.throttle import CapacityLimiter
+
+__all__ = [
+    "DEFAULT_PAGE_SIZE",
+    "DEFAULT_SEGMENTS",
+    "IMPORT_MODES",
+    "MAX_REPORTED_IDS",
+    "CapacityLimiter",
+    "Checkpoint",
+    "MigrationReport",
+    "ProgressCallback",
+    "Transform",
+    "canonical_time",
+    "decode_line",
+    "encode_item",
+    "export_jsonl",
+    "import_jsonl",
+    "normalize",
+    "rewrite",
+    "scan_requests",
+    "sweep_expired",
+]

@@ -1,0 +1,104 @@
+"""The bookkeeping every bulk operation shares: resuming from and saving its checkpoint."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from approvals.errors import ValidationError
+from approvals.migrate.checkpoint import Checkpoint, CheckpointLike, as_checkpoint
+from approvals.migrate.report import MigrationReport, ProgressCallback
+
+__all__ = ["Run"]
+
+
+class Run:
+    """One run of a bulk operation: its report, and the state it resumes from and saves.
+
+    A dry run neither reads nor writes the checkpoint: it plans the whole operation.
+    ``params`` are the options a resumed run must share with the run it continues (ValidationError
+    otherwise); ``target`` names the table (or store) the checkpoint belongs to.
+    """
+
+    def __init__(
+        self,
+        checkpoint: CheckpointLike | None,
+        *,
+        operation: str,
+        target: str,
+        params: dict[str, Any],
+        dry_run: bool,
+        progress: ProgressCallback | None,
+    ) -> None:
+        self.operation = operation
+        self.target = target
+        self.params = params
+        self.progress_callback = progress
+        self.checkpoint: Checkpoint | None = None if dry_run else as_checkpoint(checkpoint)
+        self.report = MigrationReport(operation=operation, dry_run=dry_run)
+        self.state: dict[str, Any] | None = None
+        saved = self.checkpoint.load() if self.checkpoint is not None else None
+        if saved is not None:
+            self._resume(saved)
+
+    def _resume(self, saved: dict[str, Any]) -> None:
+        assert self.checkpoint is not None
+        where = self.checkpoint.path
+        if saved.get("operation") != self.operation:
+            raise ValidationError(
+                f"checkpoint {where} belongs to a {saved.get('operation')!r} run, not "
+                f"{self.operation!r}; pass another checkpoint path",
+                field="checkpoint",
+            )
+        if saved.get("target") != self.target:
+            raise ValidationError(
+                f"checkpoint {where} belongs to {saved.get('target')!r}, not {self.target!r}",
+                field="checkpoint",
+            )
+        if saved.get("params") != self.params:
+            raise ValidationError(
+                f"checkpoint {where} was made with options {saved.get('params')!r}; rerun with "
+                f"the same options (not {self.params!r}) or start over with a new checkpoint",
+                field="checkpoint",
+            )
+        try:
+            self.report = MigrationReport.from_dict(saved["report"])
+            state = saved["state"]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValidationError(
+                f"checkpoint {where} is damaged ({exc!r}); start over with a new checkpoint",
+                field="checkpoint",
+            ) from None
+        if not isinstance(state, dict):
+            raise ValidationError(f"checkpoint {where} is damaged", field="checkpoint")
+        self.state = state
+        self.report.resumed = True
+
+    @property
+    def finished(self) -> bool:
+        """True when the checkpoint records the operation as complete (nothing left to do)."""
+        return self.report.complete
+
+    def due(self) -> bool:
+        """True when a checkpoint should be saved now."""
+        return self.checkpoint is not None and self.checkpoint.due()
+
+    def save(self, state: dict[str, Any], *, complete: bool = False) -> None:
+        """Record ``state`` (whose writes are all acknowledged) in the checkpoint, if any."""
+        if complete:
+            self.report.complete = True
+        if self.checkpoint is None:
+            return
+        self.checkpoint.save(
+            {
+                "operation": self.operation,
+                "target": self.target,
+                "params": self.params,
+                "state": state,
+                "report": self.report.to_dict(),
+            }
+        )
+
+    def progress(self) -> None:
+        """Tell the progress callback, if any."""
+        if self.progress_callback is not None:
+            self.progress_callback(self.report.snapshot())

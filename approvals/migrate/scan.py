@@ -1,0 +1,181 @@
+"""Parallel, streaming scans: :func:`scan_requests` and the page stream the bulk operations share.
+
+Each segment is read by its own thread, page by page, into a bounded queue: at most about two
+pages per segment are in memory at any time, however large the table.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+from collections.abc import Generator, Iterator
+from typing import Any
+
+from approvals.errors import ValidationError
+from approvals.migrate.backend import Backend, Page, backend_for
+from approvals.migrate.throttle import check_rate
+from approvals.request import Request, RequestStatus
+from approvals.store import Store
+from approvals.store.base import check_status
+
+__all__ = [
+    "DEFAULT_PAGE_SIZE",
+    "DEFAULT_SEGMENTS",
+    "iter_pages",
+    "saved_positions",
+    "scan_requests",
+]
+
+DEFAULT_SEGMENTS = 4
+"""Parallel scan segments (threads) a bulk operation uses unless told otherwise."""
+DEFAULT_PAGE_SIZE = 100
+"""Items per Scan call (DynamoDB also ends a page at 1 MB)."""
+MAX_SEGMENTS = 1000
+
+_DONE = object()
+
+
+def check_scan_options(segments: object, page_size: object) -> None:
+    """Raise ValidationError unless both are integers in range."""
+    if isinstance(segments, bool) or not isinstance(segments, int):
+        raise ValidationError("segments must be an integer", field="segments")
+    if not 1 <= segments <= MAX_SEGMENTS:
+        raise ValidationError(
+            f"segments must be 1 to {MAX_SEGMENTS}, got {segments}", field="segments"
+        )
+    if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
+        raise ValidationError(
+            f"page_size must be a positive integer, got {page_size!r}", field="page_size"
+        )
+
+
+def optional_status(status: RequestStatus | str | None) -> RequestStatus | None:
+    """Return ``status`` as a RequestStatus (or None); ValidationError when unknown."""
+    return None if status is None else check_status(status)
+
+
+def scan_requests(
+    store: Store,
+    *,
+    segments: int = DEFAULT_SEGMENTS,
+    status: RequestStatus | str | None = None,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    rate_limit: float | None = None,
+) -> Iterator[Request]:
+    """Yield every stored request (only those in ``status`` when given), in no particular order.
+
+    On a DynamoDBStore it is a parallel Scan of ``segments`` segments, one thread each, with a
+    strongly consistent read and ``status`` as a filter (the whole table is read and charged);
+    ``rate_limit`` caps the read capacity units consumed per second over all segments. Memory
+    stays constant: pages stream through a bounded queue. Other stores are read status by status
+    through their public methods (``segments`` and ``rate_limit`` do not apply).
+
+    Raises ValidationError for bad arguments, StoreError for backend failures or for an item
+    that is not a valid request (``export_jsonl`` exports such items as they are).
+    Closing the iterator early stops the scan threads.
+    """
+    check_scan_options(segments, page_size)
+    check_rate(rate_limit)
+    wanted = optional_status(status)
+    backend = backend_for(store)
+    names = backend.segment_names(segments, wanted)
+    pages = iter_pages(
+        backend,
+        dict.fromkeys(names),
+        total=segments,
+        status=wanted,
+        page_size=page_size,
+        rate_limit=rate_limit,
+    )
+    # Checked above, at the call; the scan itself starts on the first next().
+    return _requests(backend, pages)
+
+
+def _requests(backend: Backend, pages: Generator[Page, None, None]) -> Iterator[Request]:
+    try:
+        for page in pages:
+            for raw in page.items:
+                yield backend.to_request(raw)
+    finally:
+        pages.close()
+
+
+def iter_pages(
+    backend: Backend,
+    starts: dict[str, Any],
+    *,
+    total: int,
+    status: RequestStatus | None,
+    page_size: int,
+    rate_limit: float | None,
+) -> Generator[Page, None, None]:
+    """Yield the pages of every segment in ``starts`` (segment -> resume position), each read by
+    its own thread. A failure in any segment is raised here; closing the iterator (or an error)
+    stops every thread before it returns.
+    """
+    if not starts:
+        return
+    read_rate = None if rate_limit is None else rate_limit / len(starts)
+    # One page waiting per segment: memory stays at about two pages per segment.
+    channel: queue.Queue[Any] = queue.Queue(maxsize=len(starts))
+    stop = threading.Event()
+
+    def read(segment: str, start: Any) -> None:
+        try:
+            for page in backend.pages(
+                segment,
+                start,
+                total=total,
+                status=status,
+                page_size=page_size,
+                read_rate=read_rate,
+            ):
+                channel.put(page)
+                if stop.is_set():
+                    return
+            channel.put(_DONE)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            channel.put(exc)
+
+    threads = [
+        threading.Thread(target=read, args=item, name=f"approvals-scan-{item[0]}", daemon=True)
+        for item in starts.items()
+    ]
+    for thread in threads:
+        thread.start()
+    running = len(threads)
+    try:
+        while running:
+            message = channel.get()
+            if message is _DONE:
+                running -= 1
+            elif isinstance(message, BaseException):
+                raise message
+            else:
+                yield message
+    finally:
+        stop.set()
+        # Readers blocked on a full queue wake up as it is drained, see stop and exit.
+        while any(thread.is_alive() for thread in threads):
+            with contextlib.suppress(queue.Empty):
+                channel.get(timeout=0.05)
+        for thread in threads:
+            thread.join()
+
+
+def saved_positions(state: dict[str, Any], names: list[str]) -> dict[str, dict[str, Any]]:
+    """Return the per-segment scan positions a checkpoint state records for ``names``.
+
+    Raises ValidationError when they do not fit (another segment count) or are damaged.
+    """
+    saved = state.get("segments")
+    if not isinstance(saved, dict) or sorted(saved) != sorted(names):
+        raise ValidationError("the checkpoint's scan segments do not match", field="checkpoint")
+    positions: dict[str, dict[str, Any]] = {}
+    for name in names:
+        entry = saved[name]
+        if not isinstance(entry, dict) or not isinstance(entry.get("done"), bool):
+            raise ValidationError("the checkpoint's scan positions are damaged", field="checkpoint")
+        positions[name] = {"key": entry.get("key"), "done": entry["done"]}
+    return positions
