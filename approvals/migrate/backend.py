@@ -349,6 +349,8 @@ class _StoreBackend:
     Scans iterate by status (a segment per status), ordered by id so that a position is simply
     the last id done. Items are requests in the canonical wire form. ``replace`` and
     ``put_many`` are a delete then a create: not atomic against other threads using the store.
+    A request whose status changes during a scan of every status may be read again in its new
+    status (a transform should return None for a request it already rewrote).
     """
 
     def __init__(self, store: Store) -> None:

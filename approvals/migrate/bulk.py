@@ -183,10 +183,11 @@ def normalize(
     offset, Unix-seconds strings, a missing ``ttl``, missing ``approver``/``approver_comment``.
     The canonical form has UTC times with nine fraction digits and ``Z`` (Go's nanosecond digits
     are kept), ``ttl`` = Unix seconds of ``expires_at``, and every attribute present. Values do
-    not change, only their representation, so a request read before normalization still updates
-    fine afterwards. Each item is replaced under the optimistic lock on its stored
-    ``updated_at`` string: one changed meanwhile is counted as a conflict and left alone.
-    Canonical items are counted ``unchanged``. Options and errors as for :func:`rewrite`.
+    not change, only their representation; but the lock token is compared as a stored string, so
+    an update built from a read made before normalization gets ConcurrentModification and must
+    read again (as after any concurrent write). Each item is replaced under the optimistic lock on
+    its stored ``updated_at`` string: one changed meanwhile is counted as a conflict and left
+    alone. Canonical items are counted ``unchanged``. Options and errors as for :func:`rewrite`.
     """
     return _run_rewrite(
         store,
