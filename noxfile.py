@@ -7,7 +7,7 @@ import nox
 nox.options.sessions = ["lint", "typecheck", "tests"]
 nox.options.reuse_existing_virtualenvs = True
 
-TEST_EXTRAS = ".[test,otel,sns,flask,django]"
+TEST_EXTRAS = ".[test,otel,sns,flask,django,cli]"
 
 
 @nox.session
@@ -29,6 +29,6 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     """mypy --strict on the package."""
     session.install(
-        "-e", ".[otel,sns,flask,django]", "mypy", "boto3-stubs[dynamodb,sns]", "django-stubs>=5"
+        "-e", ".[otel,sns,flask,django,cli]", "mypy", "boto3-stubs[dynamodb,sns]", "django-stubs>=5"
     )
     session.run("mypy", "--strict", "approvals")

@@ -1,0 +1,259 @@
+"""Bulk commands: export, import, sweep-expired, normalize (thin wrappers of approvals.migrate)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+import click
+
+from approvals.cli.app import CommandError, Session, cli, json_option, pass_session
+from approvals.cli.output import Output
+from approvals.cli.params import time_option_value
+from approvals.migrate import (
+    DEFAULT_SEGMENTS,
+    IMPORT_MODES,
+    export_jsonl,
+    import_jsonl,
+    normalize,
+    sweep_expired,
+)
+from approvals.request import RequestStatus
+
+__all__ = ["export", "import_", "normalize_command", "sweep_expired_command"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def segments_option(function: F) -> F:
+    """``--segments`` for the commands that scan the table."""
+    decorated = click.option(
+        "--segments",
+        type=click.IntRange(1, 1000),
+        default=DEFAULT_SEGMENTS,
+        show_default=True,
+        help="Parallel scan segments (threads).",
+    )(function)
+    return decorated
+
+
+def bulk_options(function: F) -> F:
+    """The options every bulk command shares."""
+    decorators = [
+        click.option(
+            "--checkpoint",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Progress file: rerun with the same one to resume after a crash or a kill "
+            "(a finished one makes the rerun do nothing; delete it to start over).",
+        ),
+        click.option(
+            "--rate-limit",
+            type=click.FloatRange(min=0, min_open=True),
+            metavar="UNITS",
+            help="Most DynamoDB capacity units per second to consume (reads and writes each).",
+        ),
+        click.option("--dry-run", is_flag=True, help="Read and count, write nothing."),
+        click.option(
+            "--progress",
+            "plain_progress",
+            is_flag=True,
+            help="Print progress lines on stderr even when it is not a terminal.",
+        ),
+        json_option,
+    ]
+    for decorator in reversed(decorators):
+        function = decorator(function)
+    return function
+
+
+@contextmanager
+def _utf8_stream(binary: IO[bytes]) -> Iterator[io.TextIOWrapper]:
+    """A UTF-8 text view of stdin/stdout that leaves the underlying stream open."""
+    text = io.TextIOWrapper(binary, encoding="utf-8", newline="\n")
+    try:
+        yield text
+    finally:
+        text.flush()
+        text.detach()
+
+
+@cli.command()
+@click.argument(
+    "output_path",
+    metavar="FILE",
+    default="-",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=str),
+)
+@click.option(
+    "--status",
+    type=click.Choice([s.value for s in RequestStatus]),
+    help="Only requests in this status.",
+)
+@segments_option
+@bulk_options
+@pass_session
+def export(
+    session: Session,
+    output_path: str,
+    status: str | None,
+    checkpoint: Path | None,
+    rate_limit: float | None,
+    segments: int,
+    dry_run: bool,
+    plain_progress: bool,
+    as_json: bool,
+) -> None:
+    """Export every request as JSON Lines to FILE (default: stdout).
+
+    One request per line, every stored string kept exactly (see the README). With --checkpoint
+    the FILE is resumed (appended after the point the checkpoint records) on a rerun.
+    """
+    output = Output(as_json=as_json)
+    to_stdout = output_path == "-"
+    if to_stdout and checkpoint is not None:
+        raise click.UsageError("--checkpoint needs an output FILE (stdout cannot be resumed)")
+    store = session.store()
+    options: dict[str, Any] = {
+        "segments": segments,
+        "status": status,
+        "rate_limit": rate_limit,
+        "checkpoint": checkpoint,
+        "dry_run": dry_run,
+    }
+    with output.progress("export", plain=plain_progress) as progress:
+        if to_stdout:
+            with _utf8_stream(click.get_binary_stream("stdout")) as out:
+                report = export_jsonl(store, out, progress=progress, **options)
+        else:
+            resuming = checkpoint is not None and checkpoint.exists()
+            mode = "a" if resuming else "w"
+            with open(output_path, mode, encoding="utf-8", newline="\n") as out:
+                report = export_jsonl(store, out, progress=progress, **options)
+    output.report(report, err=to_stdout)
+
+
+@cli.command(name="import")
+@click.argument(
+    "input_path",
+    metavar="FILE",
+    type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=str),
+)
+@click.option(
+    "--mode",
+    type=click.Choice(IMPORT_MODES),
+    default="create-only",
+    show_default=True,
+    help="create-only never replaces a stored item (an identical one counts as already "
+    "present, a different one is a conflict); overwrite replaces it.",
+)
+@bulk_options
+@pass_session
+def import_(
+    session: Session,
+    input_path: str,
+    mode: str,
+    checkpoint: Path | None,
+    rate_limit: float | None,
+    dry_run: bool,
+    plain_progress: bool,
+    as_json: bool,
+) -> None:
+    """Import requests from a JSON Lines FILE ('-' for stdin), each item exactly as written.
+
+    Exits 1 when a line is invalid (the lines before it are imported) or, in create-only mode,
+    when lines conflict with stored items (reported, nothing overwritten).
+    """
+    output = Output(as_json=as_json)
+    store = session.store()
+    options: dict[str, Any] = {
+        "mode": mode,
+        "rate_limit": rate_limit,
+        "checkpoint": checkpoint,
+        "dry_run": dry_run,
+    }
+    with output.progress("import", plain=plain_progress) as progress:
+        if input_path == "-":
+            with _utf8_stream(click.get_binary_stream("stdin")) as source:
+                report = import_jsonl(store, source, progress=progress, **options)
+        else:
+            with open(input_path, encoding="utf-8") as source:
+                report = import_jsonl(store, source, progress=progress, **options)
+    output.report(report)
+    if report.conflicts:
+        raise CommandError(
+            f"{report.conflicts} line(s) differ from the stored item with the same id; "
+            "nothing was overwritten (use --mode overwrite to replace them)"
+        )
+
+
+@cli.command(name="sweep-expired")
+@click.option(
+    "--now",
+    callback=time_option_value,
+    metavar="TIME",
+    help="Expire what is past this time instead of the current time (RFC 3339).",
+)
+@segments_option
+@bulk_options
+@pass_session
+def sweep_expired_command(
+    session: Session,
+    now: datetime | None,
+    checkpoint: Path | None,
+    rate_limit: float | None,
+    segments: int,
+    dry_run: bool,
+    plain_progress: bool,
+    as_json: bool,
+) -> None:
+    """Mark pending requests past their expires_at as expired.
+
+    DynamoDB's TTL deletes them up to days late; until then they read as pending. A request
+    decided meanwhile is left alone and counted as a conflict (exit status stays 0).
+    """
+    output = Output(as_json=as_json)
+    store = session.store()
+    with output.progress("sweep-expired", plain=plain_progress) as progress:
+        report = sweep_expired(
+            store,
+            now=now,
+            segments=segments,
+            rate_limit=rate_limit,
+            checkpoint=checkpoint,
+            dry_run=dry_run,
+            progress=progress,
+        )
+    output.report(report)
+
+
+@cli.command(name="normalize")
+@segments_option
+@bulk_options
+@pass_session
+def normalize_command(
+    session: Session,
+    checkpoint: Path | None,
+    rate_limit: float | None,
+    segments: int,
+    dry_run: bool,
+    plain_progress: bool,
+    as_json: bool,
+) -> None:
+    """Rewrite items stored in older forms (Go's trimmed times, Unix seconds, no ttl)
+    canonically. Values do not change; an item changed meanwhile is left alone (a conflict)."""
+    output = Output(as_json=as_json)
+    store = session.store()
+    with output.progress("normalize", plain=plain_progress) as progress:
+        report = normalize(
+            store,
+            segments=segments,
+            rate_limit=rate_limit,
+            checkpoint=checkpoint,
+            dry_run=dry_run,
+            progress=progress,
+        )
+    output.report(report)

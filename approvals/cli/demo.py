@@ -1,0 +1,134 @@
+"""``approvals demo``: the whole lifecycle, narrated, on the embedded DynamoDB by default."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import click
+
+from approvals.cli.app import Session, cli, pass_session
+from approvals.cli.output import Output, format_duration
+from approvals.errors import ConcurrentModification
+from approvals.migrate import export_jsonl, sweep_expired
+from approvals.request import Request, RequestStatus
+
+__all__ = ["demo"]
+
+
+@cli.command()
+@click.option(
+    "--yes",
+    is_flag=True,
+    help="Run on a table that is not the embedded one (the demo writes sample requests).",
+)
+@pass_session
+def demo(session: Session, yes: bool) -> None:
+    """Show the lifecycle: submit, list pending, approve, a concurrent approval refused, sweep
+    an expired request, export.
+
+    Runs on the embedded DynamoDB unless --endpoint-url or --region is given (then --yes is
+    required, since it writes sample requests to that table).
+    """
+    if not session.embedded and not yes:
+        raise click.UsageError(
+            f"the demo writes sample requests to {session.describe()}; pass --yes to allow it, "
+            "or run it without --endpoint-url/--region to use the embedded DynamoDB"
+        )
+    store = session.store()
+    out = Output()
+    now = datetime.now(timezone.utc)
+
+    out.say("1. Four people ask for access (approvals submit)", style="bold")
+    alice = store.create(
+        Request.new(
+            requester="alice",
+            profile="production",
+            justification="Deploy the hotfix for INC-4821",
+            duration=timedelta(hours=1),
+        )
+    )
+    carol = store.create(
+        Request.new(
+            requester="carol",
+            profile="staging",
+            justification="Rotate the staging database credentials",
+            duration=timedelta(hours=2),
+        )
+    )
+    dave = store.create(
+        Request.new(
+            requester="dave",
+            profile="billing",
+            justification="Export invoices for the quarterly audit",
+            duration=timedelta(minutes=30),
+        )
+    )
+    # Asked 25 hours ago with the default 24-hour TTL: past expires_at, but still pending.
+    erin = store.create(
+        Request.new(
+            requester="erin",
+            profile="sandbox",
+            justification="Reproduce the customer bug in sandbox",
+            duration=timedelta(minutes=15),
+            now=now - timedelta(hours=25),
+        )
+    )
+    ours = {alice.id, carol.id, dave.id, erin.id}
+    for request in (alice, carol, dave, erin):
+        out.say(
+            f"   {request.requester} asks for {request.profile} for "
+            f"{format_duration(request.duration)}: {request.id}"
+        )
+
+    out.say("")
+    out.say("2. The pending requests (approvals list --status pending)", style="bold")
+    out.requests(r for r in store.iter_by_status(RequestStatus.PENDING) if r.id in ours)
+
+    out.say("")
+    out.say(
+        f"3. bob approves alice's request (approvals approve {alice.id} --as bob)", style="bold"
+    )
+    approved = store.update(alice.approve("bob", "go ahead"))
+    out.say(
+        f"   {approved.id}: {approved.status.value} by {approved.approver}; "
+        f"access granted now: {approved.is_access_granted()}"
+    )
+
+    out.say("")
+    out.say("4. bob and frank both act on carol's request at the same moment", style="bold")
+    seen_by_bob = store.get(carol.id)
+    seen_by_frank = store.get(carol.id)
+    store.update(seen_by_bob.approve("bob"))
+    out.say(f"   bob approves {carol.id}: accepted")
+    try:
+        store.update(seen_by_frank.deny("frank", "not during the freeze"))
+        out.say("   frank's denial was accepted: this should not happen", style="bold red")
+    except ConcurrentModification as refused:
+        out.say(f"   frank denies it from his stale read: refused ({refused})", style="red")
+    out.say(f"   carol's request stays {store.get(carol.id).status.value} (no lost update)")
+
+    out.say("")
+    out.say(
+        "5. erin's request expired an hour ago but still reads pending: approvals sweep-expired",
+        style="bold",
+    )
+    report = sweep_expired(store)
+    out.say(f"   {report.summary()}")
+    out.say(f"   {erin.id} is now {store.get(erin.id).status.value}")
+
+    out.say("")
+    server = session.embedded_server
+    directory = server.data_dir if server is not None else Path(tempfile.mkdtemp())
+    path = directory / "demo-export.jsonl"
+    out.say(f"6. Export the table as JSON Lines (approvals export {path})", style="bold")
+    with path.open("w", encoding="utf-8", newline="\n") as export_file:
+        exported = export_jsonl(store, export_file)
+    out.say(f"   {exported.written} requests written; alice's line:")
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if f'"id":"{alice.id}"' in line:
+            out.say(f"   {line}")
+
+    out.say("")
+    out.say(f"Done. Try: approvals list --status approved; approvals get {dave.id}")
