@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
 
 pytest.importorskip("flask")
 
+import boto3
 from flask import Flask
 from flask import request as flask_request
 
-from approvals import MemoryStore, Store
+from approvals import DynamoDBStore, MemoryStore, Store
 from approvals.contrib.flask import Approvals, api_blueprint
-from tests.contrib.api_spec import ApiOn, ApiSpec, Reply
+from tests.conftest import REGION, go_written_items, make_dynamodb_store
+from tests.contrib.api_spec import ApiOn, ApiSpec, Reply, walk
 
 
 class FlaskApi:
@@ -72,3 +75,44 @@ def api_on() -> ApiOn:
 
 class TestFlaskApi(ApiSpec):
     pass
+
+
+def _put_go_item(store: DynamoDBStore, request_id: str, **times: str) -> None:
+    """Store an item as the Go service wrote it (times in whatever RFC 3339 form it used)."""
+    item = copy.deepcopy(go_written_items()[0])
+    item["id"] = {"S": request_id}
+    item["expires_at"] = {"S": "2099-01-01T00:00:00Z"}
+    item.pop("ttl", None)
+    for name, value in times.items():
+        item[name] = {"S": value}
+    boto3.client("dynamodb", region_name=REGION).put_item(TableName=store.table_name, Item=item)
+
+
+def test_a_go_written_request_is_approved_with_the_etag_of_its_stored_form(moto: None) -> None:
+    store = make_dynamodb_store()
+    stored_form = "2026-11-20T10:15:02.123456789+01:00"
+    _put_go_item(store, "0123456789abcdef", updated_at=stored_form)
+    api = FlaskApi(store)
+    etag = api.get("/requests/0123456789abcdef").headers["ETag"]
+    assert etag == f'"{stored_form}"'
+    reply = api.post("/requests/0123456789abcdef/approve", headers={"If-Match": etag})
+    assert reply.status == 200, reply.body
+    assert store.get("0123456789abcdef").approver == "bob"
+
+
+def test_a_cursor_walk_over_go_written_time_forms_returns_each_request_once(moto: None) -> None:
+    store = make_dynamodb_store()
+    # The GSI orders these as strings, not as times; the cursor must follow the GSI's order.
+    forms = [
+        "2026-11-20T10:00:00Z",
+        "2026-11-20T10:00:00.5Z",
+        "2026-11-20T11:00:00+01:00",  # the same instant as the first
+        "1795165200",
+        "2026-11-20T09:59:59.999999999Z",
+        "2026-11-20T10:00:00.000000000Z",
+    ]
+    ids = [f"{n:016x}" for n in range(1, len(forms) + 1)]
+    for request_id, form in zip(ids, forms, strict=True):
+        _put_go_item(store, request_id, created_at=form)
+    seen = walk(FlaskApi(store), {"profile": go_written_items()[0]["profile"]["S"]}, limit=1)
+    assert sorted(r["id"] for r in seen) == sorted(ids)
