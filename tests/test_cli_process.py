@@ -79,3 +79,16 @@ def test_a_killed_import_on_the_embedded_default_resumes_exactly(
     with EmbeddedDynamoDB(tmp_path / "data") as server:
         store = DynamoDBStore("sentinel-requests", region=server.region, host=server.endpoint_url)
         assert stored_raw(store) == {item["id"]["S"]: item for item in items}
+
+
+def test_export_to_a_pipe_succeeds(cli_env: dict[str, str], tmp_path: Path) -> None:
+    data = tmp_path / "in.jsonl"
+    data.write_text("".join(map(encode_item, map(synthetic_item, range(3)))), encoding="utf-8")
+    subprocess.run(approvals("import", str(data)), env=cli_env, check=True, capture_output=True)
+
+    exported = subprocess.run(
+        approvals("export"), env=cli_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+    assert exported.returncode == 0, exported.stderr  # a pipe cannot be fsynced: not an error
+    assert len(exported.stdout.splitlines()) == 3

@@ -53,6 +53,7 @@ import io
 import json
 import os
 import re
+import stat
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import IO, Any, Literal
@@ -339,7 +340,10 @@ def _sync(fp: IO[str]) -> None:
         fileno = fp.fileno()
     except (AttributeError, OSError, ValueError):
         return  # an in-memory buffer
-    os.fsync(fileno)
+    # Pipes and terminals cannot be fsynced (EINVAL); only a regular file holds what a
+    # checkpoint records.
+    if stat.S_ISREG(os.fstat(fileno).st_mode):
+        os.fsync(fileno)
 
 
 def import_jsonl(
