@@ -353,17 +353,21 @@ class NotifyingStore:
         """Remove the request if it exists (see :meth:`Store.delete`); no event."""
         self.store.delete(request_id)
 
-    def iter_by_requester(self, requester: str) -> Iterator[Request]:
-        """Yield every request of ``requester``, newest first; no event."""
-        return self.store.iter_by_requester(requester)
+    def iter_by_requester(
+        self, requester: str, *, until: datetime | None = None
+    ) -> Iterator[Request]:
+        """Yield every request of ``requester``, newest first (from ``until``); no event."""
+        return self.store.iter_by_requester(requester, until=until)
 
-    def iter_by_status(self, status: RequestStatus) -> Iterator[Request]:
-        """Yield every request in ``status``, newest first; no event."""
-        return self.store.iter_by_status(status)
+    def iter_by_status(
+        self, status: RequestStatus, *, until: datetime | None = None
+    ) -> Iterator[Request]:
+        """Yield every request in ``status``, newest first (from ``until``); no event."""
+        return self.store.iter_by_status(status, until=until)
 
-    def iter_by_profile(self, profile: str) -> Iterator[Request]:
-        """Yield every request for ``profile``, newest first; no event."""
-        return self.store.iter_by_profile(profile)
+    def iter_by_profile(self, profile: str, *, until: datetime | None = None) -> Iterator[Request]:
+        """Yield every request for ``profile``, newest first (from ``until``); no event."""
+        return self.store.iter_by_profile(profile, until=until)
 
     def list_by_requester(self, requester: str, limit: int = DEFAULT_QUERY_LIMIT) -> list[Request]:
         """Return up to ``limit`` requests of ``requester``, newest first; no event."""

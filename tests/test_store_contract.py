@@ -357,3 +357,11 @@ def test_a_limit_above_the_maximum_is_capped(store: Store) -> None:
     if isinstance(store, MemoryStore):  # the DynamoDB backends check this in bulk elsewhere
         _create_series(store, MAX_QUERY_LIMIT + 5)
         assert len(store.list_by_requester("alice", limit=MAX_QUERY_LIMIT + 5)) == MAX_QUERY_LIMIT
+
+
+def test_iterators_start_at_until_inclusive(store: Store) -> None:
+    ids = _create_series(store, 6)
+    pivot = store.get(ids[3]).created_at
+    assert [r.id for r in store.iter_by_requester("alice", until=pivot)] == ids[3::-1]
+    assert [r.id for r in store.iter_by_status(RequestStatus.PENDING, until=pivot)] == ids[3::-1]
+    assert [r.id for r in store.iter_by_profile("production", until=pivot)] == ids[3::-1]

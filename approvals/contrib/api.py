@@ -30,15 +30,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final, Literal
 
-from botocore.exceptions import BotoCoreError, ClientError
-from pynamodb.exceptions import AttributeDeserializationError, PynamoDBException
-
 from approvals.attributes import format_rfc3339, parse_rfc3339
 from approvals.errors import (
-    ApprovalsError,
     ConcurrentModification,
     RequestNotFound,
-    StoreError,
     ValidationError,
 )
 from approvals.request import (
@@ -49,7 +44,6 @@ from approvals.request import (
     is_valid_request_id,
 )
 from approvals.store import DynamoDBStore, Store
-from approvals.store.translate import translate
 
 from .http import ANY_ENTITY, HTTPProblem, entity_tag, if_match_allows, parse_if_match
 
@@ -329,11 +323,14 @@ class _Source:
         return (parse_rfc3339(cursor.created_at), cursor.id)
 
     def items(self, after: _Cursor | None) -> Iterator[Request]:
+        # The store starts at the cursor's time (inclusive: ties are resolved by id below), so
+        # a later page does not re-read the earlier ones.
+        until = None if after is None else parse_rfc3339(after.created_at)
         if self.key == "requester":
-            return self.store.iter_by_requester(self.value)
+            return self.store.iter_by_requester(self.value, until=until)
         if self.key == "profile":
-            return self.store.iter_by_profile(self.value)
-        return self.store.iter_by_status(RequestStatus(self.value))
+            return self.store.iter_by_profile(self.value, until=until)
+        return self.store.iter_by_status(RequestStatus(self.value), until=until)
 
     def ordered(self, after: _Cursor | None) -> Iterator[Request]:
         items = self.items(after)
@@ -342,53 +339,15 @@ class _Source:
 
 
 class _DynamoDBSource(_Source):
-    """DynamoDB's order is the GSI's: ``created_at`` compared as the stored string. The query
-    starts at the cursor with a sort-key condition instead of re-reading every earlier page."""
-
-    def __init__(self, store: DynamoDBStore, key: str, value: str) -> None:
-        super().__init__(store, key, value)
-        self.dynamodb = store
+    """DynamoDB's order is the GSI's: ``created_at`` compared as the stored string (items the Go
+    service wrote in older time formats sort by their text), so positions compare the strings;
+    the store's ``until`` is the cursor's stored string and starts the query exactly there."""
 
     def position(self, request: Request) -> tuple[Any, str]:
         return (_wire(request.created_at), request.id)
 
     def position_of_cursor(self, cursor: _Cursor) -> tuple[Any, str]:
         return (cursor.created_at, cursor.id)
-
-    def items(self, after: _Cursor | None) -> Iterator[Request]:
-        model = self.dynamodb.model
-        index = {
-            "requester": model.requester_index,
-            "profile": model.profile_index,
-            "status": model.status_index,
-        }[self.key]
-        condition = None
-        if after is not None:
-            # Serialised as the stored string: the GSI compares exactly what the cursor holds.
-            condition = model.created_at <= parse_rfc3339(after.created_at)
-        results = index.query(self.value, range_key_condition=condition, scan_index_forward=False)
-        while True:
-            try:
-                item = next(results)
-                request = self.dynamodb.to_request(item)
-            except StopIteration:
-                return
-            except ApprovalsError:
-                raise
-            except (ClientError, BotoCoreError, PynamoDBException) as exc:
-                raise translate(
-                    exc,
-                    operation=f"list requests by {self.key}",
-                    table=self.dynamodb.table_name,
-                    region=self.dynamodb.region,
-                ) from exc
-            except (ValueError, AttributeDeserializationError) as exc:
-                raise StoreError(
-                    f"list requests: a stored item in table {self.dynamodb.table_name!r} is "
-                    f"malformed ({exc})",
-                    retryable=False,
-                ) from exc
-            yield request
 
 
 def _source_for(store: Store, filters: Mapping[str, str]) -> _Source:

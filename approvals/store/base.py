@@ -64,16 +64,23 @@ class Store(Protocol):
         """Remove the request if it exists (idempotent)."""
         ...
 
-    def iter_by_requester(self, requester: str) -> Iterator[Request]:
-        """Yield every request of ``requester``, newest first, fetched lazily."""
+    def iter_by_requester(
+        self, requester: str, *, until: datetime | None = None
+    ) -> Iterator[Request]:
+        """Yield every request of ``requester``, newest first, fetched lazily.
+
+        With ``until``, start at the requests created at or before it (for pagination).
+        """
         ...
 
-    def iter_by_status(self, status: RequestStatus) -> Iterator[Request]:
-        """Yield every request in ``status``, newest first, fetched lazily."""
+    def iter_by_status(
+        self, status: RequestStatus, *, until: datetime | None = None
+    ) -> Iterator[Request]:
+        """Yield every request in ``status``, newest first (from ``until``), fetched lazily."""
         ...
 
-    def iter_by_profile(self, profile: str) -> Iterator[Request]:
-        """Yield every request for ``profile``, newest first, fetched lazily."""
+    def iter_by_profile(self, profile: str, *, until: datetime | None = None) -> Iterator[Request]:
+        """Yield every request for ``profile``, newest first (from ``until``), fetched lazily."""
         ...
 
     def list_by_requester(self, requester: str, limit: int = DEFAULT_QUERY_LIMIT) -> list[Request]:

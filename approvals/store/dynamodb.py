@@ -203,20 +203,28 @@ class DynamoDBStore:
 
     # -- queries -------------------------------------------------------------------------
 
-    def iter_by_requester(self, requester: str) -> Iterator[Request]:
-        """Yield every request of ``requester``, newest first, page by page."""
+    def iter_by_requester(
+        self, requester: str, *, until: datetime | None = None
+    ) -> Iterator[Request]:
+        """Yield every request of ``requester``, newest first, page by page.
+
+        With ``until``, the query starts at ``created_at <= until`` in the GSI (a value read from
+        the table compares as its stored string, exactly as the index orders it).
+        """
         _check_key("requester", requester)
-        return self._query("iter_by_requester", self._model.requester_index, requester)
+        return self._query("iter_by_requester", self._model.requester_index, requester, until=until)
 
-    def iter_by_status(self, status: RequestStatus) -> Iterator[Request]:
-        """Yield every request in ``status``, newest first, page by page."""
+    def iter_by_status(
+        self, status: RequestStatus, *, until: datetime | None = None
+    ) -> Iterator[Request]:
+        """Yield every request in ``status`` (from ``until``), newest first, page by page."""
         wanted = check_status(status)
-        return self._query("iter_by_status", self._model.status_index, wanted.value)
+        return self._query("iter_by_status", self._model.status_index, wanted.value, until=until)
 
-    def iter_by_profile(self, profile: str) -> Iterator[Request]:
-        """Yield every request for ``profile``, newest first, page by page."""
+    def iter_by_profile(self, profile: str, *, until: datetime | None = None) -> Iterator[Request]:
+        """Yield every request for ``profile`` (from ``until``), newest first, page by page."""
         _check_key("profile", profile)
-        return self._query("iter_by_profile", self._model.profile_index, profile)
+        return self._query("iter_by_profile", self._model.profile_index, profile, until=until)
 
     def list_by_requester(self, requester: str, limit: int = DEFAULT_QUERY_LIMIT) -> list[Request]:
         """Return up to ``limit`` requests of ``requester``, newest first."""
@@ -336,9 +344,20 @@ class DynamoDBStore:
         return None if item is None else self.to_request(self._model.from_raw_data(item))
 
     def _query(
-        self, operation: str, index: GlobalSecondaryIndex[Any], key: str, limit: int | None = None
+        self,
+        operation: str,
+        index: GlobalSecondaryIndex[Any],
+        key: str,
+        limit: int | None = None,
+        *,
+        until: datetime | None = None,
     ) -> Iterator[Request]:
-        results = index.query(key, scan_index_forward=False, limit=limit)
+        if until is not None and until.utcoffset() is None:
+            raise ValidationError("until must be a timezone-aware datetime", field="until")
+        condition = None if until is None else self._model.created_at <= until
+        results = index.query(
+            key, range_key_condition=condition, scan_index_forward=False, limit=limit
+        )
         while True:
             with self._operation(operation):
                 try:

@@ -81,18 +81,22 @@ class MemoryStore:
         with self._lock:
             self._items.pop(request_id, None)
 
-    def iter_by_requester(self, requester: str) -> Iterator[Request]:
-        """Yield every request of ``requester``, newest first."""
-        return iter(self._matching(lambda r: r.requester == requester))
+    def iter_by_requester(
+        self, requester: str, *, until: datetime | None = None
+    ) -> Iterator[Request]:
+        """Yield every request of ``requester`` (created at or before ``until``), newest first."""
+        return iter(self._matching(lambda r: r.requester == requester, until))
 
-    def iter_by_status(self, status: RequestStatus) -> Iterator[Request]:
-        """Yield every request in ``status``, newest first."""
+    def iter_by_status(
+        self, status: RequestStatus, *, until: datetime | None = None
+    ) -> Iterator[Request]:
+        """Yield every request in ``status`` (created at or before ``until``), newest first."""
         wanted = check_status(status)
-        return iter(self._matching(lambda r: r.status is wanted))
+        return iter(self._matching(lambda r: r.status is wanted, until))
 
-    def iter_by_profile(self, profile: str) -> Iterator[Request]:
-        """Yield every request for ``profile``, newest first."""
-        return iter(self._matching(lambda r: r.profile == profile))
+    def iter_by_profile(self, profile: str, *, until: datetime | None = None) -> Iterator[Request]:
+        """Yield every request for ``profile`` (created at or before ``until``), newest first."""
+        return iter(self._matching(lambda r: r.profile == profile, until))
 
     def list_by_requester(self, requester: str, limit: int = DEFAULT_QUERY_LIMIT) -> list[Request]:
         """Return up to ``limit`` requests of ``requester``, newest first."""
@@ -109,8 +113,14 @@ class MemoryStore:
         """Return up to ``limit`` requests for ``profile``, newest first."""
         return self._matching(lambda r: r.profile == profile)[: effective_limit(limit)]
 
-    def _matching(self, keep: Callable[[Request], bool]) -> list[Request]:
+    def _matching(
+        self, keep: Callable[[Request], bool], until: datetime | None = None
+    ) -> list[Request]:
         with self._lock:
-            found = [copy.deepcopy(r) for r in self._items.values() if keep(r)]
+            found = [
+                copy.deepcopy(r)
+                for r in self._items.values()
+                if keep(r) and (until is None or r.created_at <= until)
+            ]
         found.sort(key=lambda r: r.created_at, reverse=True)
         return found
