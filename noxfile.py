@@ -32,3 +32,18 @@ def typecheck(session: nox.Session) -> None:
         "-e", ".[otel,sns,flask,django,cli]", "mypy", "boto3-stubs[dynamodb,sns]", "django-stubs>=5"
     )
     session.run("mypy", "--strict", "approvals")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks (never in the default sessions): prints tables, writes benchmarks/results/.
+
+    Pass options after `--`, e.g. `nox -s bench -- --quick` or `-- --parts overhead`.
+    """
+    import shutil
+    from pathlib import Path
+
+    session.install("-e", ".[bench]")
+    if shutil.which("npm") and not Path("tests/servers/node_modules/dynalite/cli.js").is_file():
+        session.run("npm", "ci", "--prefix", "tests/servers", "--ignore-scripts", external=True)
+    session.run("python", "-m", "benchmarks.run", *session.posargs)

@@ -1,0 +1,166 @@
+"""Part 3: bulk throughput, ``approvals.migrate`` beside plain boto3, on loopback servers.
+
+Contenders, on the same JSON Lines file of ``count`` requests and the same server:
+
+``import_jsonl (create-only)``
+    the library's default import: every line validated as a request, then one conditional
+    PutItem per item (never replaces a stored item), ``workers`` threads (default 8). Several
+    times slower than the rest by design (one request per item), so run in the first round only.
+``import_jsonl (overwrite)``
+    every line validated, then BatchWriteItem calls of 25 items with retries of unprocessed items:
+    the same writes as ``batch_writer``, so the like-for-like comparison.
+``boto3 batch_writer``
+    ``Table.batch_writer()``: each line ``json.loads``-ed and ``put_item``-ed, no validation.
+``export_jsonl``
+    the library's default export: parallel Scan of 4 segments (one thread each), 100 items per
+    page, consistent reads, each item written as a line in the library's format.
+``export_jsonl (page_size=1000)``
+    the same with 1000 items per page: a diagnostic, showing what the default page size costs.
+``boto3 scan paginator``
+    ``client.get_paginator("scan")`` with consistent reads, DynamoDB's 1 MB pages, each item
+    written as a line of DynamoDB JSON.
+
+Throughput is items / wall-clock second of the whole call (the server's CPU counts: it runs in
+its own process); the client's CPU seconds are recorded beside it. Contenders alternate order
+round by round; the median per contender over rounds is reported.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from approvals import DynamoDBStore
+from approvals.migrate import encode_item, export_jsonl, import_jsonl
+from benchmarks.common import REGION, Server, client, drop_table, median, new_store
+
+CREATE_ONLY = "import_jsonl (create-only)"
+IMPORTS = (CREATE_ONLY, "import_jsonl (overwrite)", "boto3 batch_writer")
+EXPORTS = ("export_jsonl", "export_jsonl (page_size=1000)", "boto3 scan paginator")
+TARGET_RATIO = 1.0
+
+
+def write_jsonl_for(requests: list[Any], path: Path) -> Path:
+    """Write ``requests`` to ``path`` in the library's JSON Lines format; return ``path``."""
+    codec = DynamoDBStore(region=REGION, host="http://127.0.0.1:9")  # conversions only
+    with path.open("w", encoding="utf-8") as out:
+        out.writelines(encode_item(codec.to_item(request).serialize()) for request in requests)
+    return path
+
+
+def _timed(call: Callable[[], int]) -> dict[str, float]:
+    started, cpu = time.perf_counter(), time.process_time()
+    items = call()
+    seconds = time.perf_counter() - started
+    return {
+        "items": items,
+        "seconds": seconds,
+        "items_per_s": items / seconds,
+        "client_cpu_s": time.process_time() - cpu,
+    }
+
+
+def library_import(store: DynamoDBStore, source: Path, mode: str, workers: int = 8) -> int:
+    """Import ``source`` into ``store`` with import_jsonl; return the items written."""
+    with source.open(encoding="utf-8") as lines:
+        report = import_jsonl(store, lines, mode=mode, workers=workers)  # type: ignore[arg-type]
+    return report.written
+
+
+def batch_writer_import(store: DynamoDBStore, source: Path) -> int:
+    """Import ``source`` into the store's table with boto3's batch_writer; return the items."""
+    table = boto3.resource(
+        "dynamodb",
+        region_name=REGION,
+        endpoint_url=store.host,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    ).Table(store.table_name)
+    written = 0
+    with source.open(encoding="utf-8") as lines, table.batch_writer() as writer:
+        for line in lines:
+            writer.put_item(Item=json.loads(line))
+            written += 1
+    return written
+
+
+def library_export(
+    store: DynamoDBStore, target: Path, segments: int = 4, page_size: int = 100
+) -> int:
+    """Export the store's table to ``target`` with export_jsonl; return the lines written."""
+    with target.open("w", encoding="utf-8") as out:
+        return export_jsonl(store, out, segments=segments, page_size=page_size).written
+
+
+def paginator_export(store: DynamoDBStore, target: Path) -> int:
+    """Export the store's table to ``target`` with a plain boto3 Scan paginator."""
+    pages = client(store.host or "").get_paginator("scan")
+    written = 0
+    with target.open("w", encoding="utf-8") as out:
+        for page in pages.paginate(TableName=store.table_name, ConsistentRead=True):
+            for item in page["Items"]:
+                out.write(json.dumps(item, separators=(",", ":")) + "\n")
+                written += 1
+    return written
+
+
+def measure(server: Server, source: Path, count: int, rounds: int, workdir: Path) -> dict[str, Any]:
+    """Run ``rounds`` interleaved rounds of every contender on ``server``; return the results."""
+    samples: dict[str, list[dict[str, float]]] = {name: [] for name in (*IMPORTS, *EXPORTS)}
+    exported: DynamoDBStore | None = None
+    target = workdir / f"export-{server.name}.jsonl"
+    for number in range(rounds):
+        for name in IMPORTS if number % 2 == 0 else IMPORTS[::-1]:
+            if name == CREATE_ONLY and number > 0:
+                continue
+            store = new_store(server.endpoint, "import")
+            if name == "boto3 batch_writer":
+                sample = _timed(partial(batch_writer_import, store, source))
+            else:
+                mode = name.split("(")[1].rstrip(")")
+                sample = _timed(partial(library_import, store, source, mode))
+            samples[name].append(sample)
+            if exported is None and sample["items"] == count:
+                exported = store  # kept for the exports
+            else:
+                drop_table(store)
+        if exported is None:
+            raise RuntimeError(f"no import into {server.name} wrote all {count} items")
+        for name in EXPORTS if number % 2 == 0 else EXPORTS[::-1]:
+            if name == "boto3 scan paginator":
+                export = partial(paginator_export, exported, target)
+            else:
+                export = partial(
+                    library_export, exported, target, 4, 1000 if "1000" in name else 100
+                )
+            samples[name].append(_timed(export))
+            target.unlink()
+    if exported is not None:
+        drop_table(exported)
+    throughput = {name: median([s["items_per_s"] for s in runs]) for name, runs in samples.items()}
+    ratios = {
+        "import_jsonl (overwrite) / batch_writer": throughput["import_jsonl (overwrite)"]
+        / throughput["boto3 batch_writer"],
+        "import_jsonl (create-only) / batch_writer": throughput["import_jsonl (create-only)"]
+        / throughput["boto3 batch_writer"],
+        "export_jsonl / scan paginator": throughput["export_jsonl"]
+        / throughput["boto3 scan paginator"],
+    }
+    diagnostic = throughput["export_jsonl (page_size=1000)"] / throughput["boto3 scan paginator"]
+    return {
+        "server": server.name,
+        "items": count,
+        "rounds": rounds,
+        "items_per_s": throughput,
+        "ratios": ratios,
+        "target": TARGET_RATIO,
+        "met": {name: ratio >= TARGET_RATIO for name, ratio in ratios.items()},
+        "diagnostic_ratios": {"export_jsonl (page_size=1000) / scan paginator": diagnostic},
+        "samples": samples,
+    }
