@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -44,7 +45,7 @@ class CommandError(click.ClickException):
         self.exit_code = exit_code
 
     def show(self, file: Any = None) -> None:
-        stream = file if file is not None else click.get_text_stream("stderr")
+        stream = file if file is not None else sys.stderr
         click.echo(f"approvals: error: {self.format_message()}", file=stream)
 
 
@@ -202,12 +203,12 @@ def user_default() -> str | None:
 
 def stdout_is_terminal() -> bool:
     """True when stdout is an interactive terminal (rich output), False when piped."""
-    return _isatty(click.get_text_stream("stdout"))
+    return _isatty(sys.stdout)
 
 
 def stderr_is_terminal() -> bool:
     """True when stderr is an interactive terminal (progress bars)."""
-    return _isatty(click.get_text_stream("stderr"))
+    return _isatty(sys.stderr)
 
 
 def _isatty(stream: Any) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -126,7 +127,8 @@ def export(
     }
     with output.progress("export", plain=plain_progress) as progress:
         if to_stdout:
-            with _utf8_stream(click.get_binary_stream("stdout")) as out:
+            sys.stdout.flush()  # text already written must come first
+            with _utf8_stream(sys.stdout.buffer) as out:
                 report = export_jsonl(store, out, progress=progress, **options)
         else:
             resuming = checkpoint is not None and checkpoint.exists()
@@ -177,7 +179,7 @@ def import_(
     }
     with output.progress("import", plain=plain_progress) as progress:
         if input_path == "-":
-            with _utf8_stream(click.get_binary_stream("stdin")) as source:
+            with _utf8_stream(sys.stdin.buffer) as source:
                 report = import_jsonl(store, source, progress=progress, **options)
         else:
             with open(input_path, encoding="utf-8") as source:

@@ -8,6 +8,7 @@ request, tab-separated columns with a header line for a list. ``--json`` prints 
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
@@ -123,7 +124,7 @@ class Output:
         self.rich = not as_json and stdout_is_terminal()
 
     def _console(self) -> Console:
-        return Console(file=click.get_text_stream("stdout"), highlight=False)
+        return Console(file=sys.stdout, highlight=False)
 
     def json(self, value: Any) -> None:
         """Print ``value`` as JSON on stdout."""
@@ -220,7 +221,7 @@ class Output:
         """Yield a progress callback: a rich progress line when stderr is a terminal, plain
         lines on stderr when ``plain`` is asked for, else None."""
         if stderr_is_terminal() and not self.as_json:
-            console = Console(file=click.get_text_stream("stderr"))
+            console = Console(file=sys.stderr)
             columns = (
                 SpinnerColumn(),
                 TextColumn("{task.description}"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -155,7 +156,7 @@ def check(session: Session, as_json: bool) -> None:
         styles = {"ok": "green", "drift": "bold red", "warning": "yellow"}
         for c in checks:
             table.add_row(c.name, c.expected, c.actual, f"[{styles[c.result]}]{c.result}[/]")
-        Console(file=click.get_text_stream("stdout")).print(table)
+        Console(file=sys.stdout).print(table)
     else:
         for c in checks:
             click.echo(f"{c.result}\t{c.name}\texpected: {c.expected}\tactual: {c.actual}")
