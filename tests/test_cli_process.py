@@ -86,9 +86,7 @@ def test_export_to_a_pipe_succeeds(cli_env: dict[str, str], tmp_path: Path) -> N
     data.write_text("".join(map(encode_item, map(synthetic_item, range(3)))), encoding="utf-8")
     subprocess.run(approvals("import", str(data)), env=cli_env, check=True, capture_output=True)
 
-    exported = subprocess.run(
-        approvals("export"), env=cli_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    exported = subprocess.run(approvals("export"), env=cli_env, capture_output=True, text=True)
 
     assert exported.returncode == 0, exported.stderr  # a pipe cannot be fsynced: not an error
     assert len(exported.stdout.splitlines()) == 3

@@ -6,7 +6,7 @@ import pytest
 
 from approvals import Throttled, ValidationError
 from approvals.migrate import CapacityLimiter
-from approvals.migrate.backend import write_batch
+from approvals.migrate.dynamo import write_batch
 from approvals.migrate.throttle import consumed_units, estimate_write_units
 
 

@@ -3,7 +3,7 @@
 * :func:`scan_requests` -- every request, read by a parallel Scan, streaming in constant memory.
 * :func:`export_jsonl` / :func:`import_jsonl` -- one request per line in a stable JSON form that
   keeps every stored string, so Go-written items round-trip byte for byte (the format is
-  described in :mod:`approvals.migrate.jsonl`).
+  described in :mod:`approvals.migrate.format`).
 * :func:`sweep_expired` -- pending requests past ``expires_at`` become ``expired``.
 * :func:`normalize` -- items in the Go service's older forms are rewritten canonically.
 * :func:`rewrite` -- the general form: a function maps each Request to a Request or None.
@@ -31,13 +31,8 @@ Usage::
 
 from approvals.migrate.bulk import Transform, canonical_time, normalize, rewrite, sweep_expired
 from approvals.migrate.checkpoint import Checkpoint
-from approvals.migrate.jsonl import (
-    IMPORT_MODES,
-    decode_line,
-    encode_item,
-    export_jsonl,
-    import_jsonl,
-)
+from approvals.migrate.format import decode_line, encode_item
+from approvals.migrate.jsonl import IMPORT_MODES, export_jsonl, import_jsonl
 from approvals.migrate.report import MAX_REPORTED_IDS, MigrationReport, ProgressCallback
 from approvals.migrate.scan import DEFAULT_PAGE_SIZE, DEFAULT_SEGMENTS, scan_requests
 from approvals.migrate.throttle import CapacityLimiter
