@@ -1,0 +1,132 @@
+"""The backend of any other Store (MemoryStore, an app's wrapper): its public methods only."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from typing import Any
+
+from pynamodb.exceptions import AttributeDeserializationError
+
+from approvals.errors import (
+    RequestExists,
+    RequestNotFound,
+    StoreError,
+)
+from approvals.migrate.backend import Page, PutOutcome, RawItem, wire
+from approvals.request import Request, RequestStatus
+from approvals.store import DynamoDBStore, Store
+
+__all__ = ["StoreBackend"]
+
+
+@functools.lru_cache(maxsize=1)
+def _codec() -> DynamoDBStore:
+    # Converts requests to and from the canonical wire form; never connects to anything.
+    return DynamoDBStore()
+
+
+class StoreBackend:
+    """Bulk access through the public Store methods (MemoryStore and app-defined stores).
+
+    Scans iterate by status (a segment per status), ordered by id so that a position is simply
+    the last id done. Items are requests in the canonical wire form. ``replace`` and
+    ``put_many`` are a delete then a create: not atomic against other threads using the store.
+    A request whose status changes during a scan of every status may be read again in its new
+    status (a transform should return None for a request it already rewrote).
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.target = f"store:{type(store).__name__}"
+
+    def segment_names(self, total: int, status: RequestStatus | None) -> list[str]:
+        statuses = list(RequestStatus) if status is None else [status]
+        return [s.value for s in statuses]
+
+    def pages(
+        self,
+        segment: str,
+        start: Any,
+        *,
+        total: int,
+        status: RequestStatus | None,
+        page_size: int,
+        read_rate: float | None,
+    ) -> Iterator[Page]:
+        ids = sorted(
+            r.id
+            for r in self.store.iter_by_status(RequestStatus(segment))
+            if start is None or r.id > start
+        )
+        if not ids:
+            yield Page(segment, [], None)
+            return
+        for offset in range(0, len(ids), page_size):
+            chunk = ids[offset : offset + page_size]
+            items = []
+            for request_id in chunk:
+                raw = self.get_raw(request_id)
+                if raw is not None:
+                    items.append(raw)
+            done = offset + page_size >= len(ids)
+            yield Page(segment, items, None if done else chunk[-1])
+
+    def to_request(self, raw: RawItem) -> Request:
+        codec = _codec()
+        try:
+            return codec.to_request(codec.model.from_raw_data(raw))
+        except StoreError:
+            raise
+        except (ValueError, TypeError, KeyError, AttributeDeserializationError) as exc:
+            raise StoreError(f"item is malformed ({exc})", retryable=False) from exc
+
+    def to_raw(self, request: Request) -> RawItem:
+        raw: RawItem = _codec().to_item(request).serialize()
+        return raw
+
+    def get_raw(self, request_id: str) -> RawItem | None:
+        try:
+            return self.to_raw(self.store.get(request_id))
+        except RequestNotFound:
+            return None
+
+    def put_new(self, raw: RawItem) -> tuple[PutOutcome, float]:
+        request = self.to_request(raw)
+        for _ in range(3):
+            try:
+                self.store.create(request)
+                return PutOutcome.CREATED, 0.0
+            except RequestExists:
+                stored = self.get_raw(request.id)
+            if stored is not None:
+                same = self.identical(stored, raw)
+                return (PutOutcome.IDENTICAL if same else PutOutcome.CONFLICT), 0.0
+        return PutOutcome.CONFLICT, 0.0
+
+    def identical(self, stored: RawItem, raw: RawItem) -> bool:
+        # The store keeps requests, not items: compare the canonical forms.
+        return stored == self.to_raw(self.to_request(raw))
+
+    def put_many(self, raws: list[RawItem]) -> float:
+        for raw in raws:
+            request = self.to_request(raw)
+            self.store.delete(request.id)
+            self.store.create(request)
+        return 0.0
+
+    def replace(self, raw: RawItem, expected: Request) -> tuple[bool, float]:
+        try:
+            stored = self.store.get(expected.id)
+        except RequestNotFound:
+            return False, 0.0
+        if wire(stored.updated_at) != wire(expected.updated_at) or stored.status is not (
+            expected.status
+        ):
+            return False, 0.0
+        self.store.delete(expected.id)
+        self.store.create(self.to_request(raw))
+        return True, 0.0
+
+    def update(self, request: Request) -> Request:
+        return self.store.update(request)
