@@ -47,10 +47,11 @@ class Sizes:
     overhead_batch: int = 200
     profile_calls: int = 3000
     bulk_items: int = 20_000
-    # moto's Scan pages cost O(table) each, so its 20k-item round takes ~3 minutes; dynalite's
-    # takes ~40 s, and later rounds ~15 s (create-only runs in the first round only).
-    bulk_rounds_moto: int = 1
-    bulk_rounds_dynalite: int = 3
+    # moto's Scan pages cost O(table) each, so its one 20k-item round takes ~3 minutes. On
+    # dynalite an import round takes ~12 s (create-only, ~27 s, runs in the first only) and an
+    # export round ~4 s.
+    bulk_rounds_moto: tuple[int, int] = (1, 1)
+    bulk_rounds_dynalite: tuple[int, int] = (3, 7)
     scaling_items: int = 2_500
     memory_sizes: tuple[int, ...] = (10_000, 50_000)
 
@@ -60,8 +61,8 @@ QUICK = Sizes(
     overhead_batch=30,
     profile_calls=200,
     bulk_items=300,
-    bulk_rounds_moto=1,
-    bulk_rounds_dynalite=2,
+    bulk_rounds_moto=(1, 1),
+    bulk_rounds_dynalite=(2, 3),
     scaling_items=200,
     memory_sizes=(500, 2_000),
 )
@@ -108,7 +109,8 @@ def _print_bulk(servers: list[dict[str, Any]]) -> None:
     for server in servers:
         print(
             f"\nBulk throughput on {server['server']}, {server['items']} items "
-            f"(median of {server['rounds']} round(s), items/s)"
+            f"(median of {server['import_rounds']}/{server['export_rounds']} import/export "
+            "rounds, items/s)"
         )
         for name, value in server["items_per_s"].items():
             print(f"  {name:<32}{value:>10.0f}")
@@ -191,17 +193,18 @@ def run(parts: list[str], sizes: Sizes, output: Path) -> dict[str, Any]:
         if "bulk" in parts:
             requests = sample_requests(sizes.bulk_items)
             source = bulk.write_jsonl_for(requests, workdir / "bulk.jsonl")
+            rounds_for = {"moto-server": sizes.bulk_rounds_moto}
             results["bulk"] = [
                 bulk.measure(
                     server,
                     source,
                     len(requests),
-                    sizes.bulk_rounds_moto
-                    if server.name == "moto-server"
-                    else sizes.bulk_rounds_dynalite,
                     workdir,
+                    import_rounds=rounds[0],
+                    export_rounds=rounds[1],
                 )
                 for server in servers
+                for rounds in [rounds_for.get(server.name, sizes.bulk_rounds_dynalite)]
             ]
             _print_bulk(results["bulk"])
         if "scaling" in parts:
