@@ -20,6 +20,7 @@ __all__ = [
     "EXIT_DOMAIN",
     "EXIT_OK",
     "EXIT_USAGE",
+    "BackendUnavailable",
     "CommandError",
     "Session",
     "cli",
@@ -38,15 +39,19 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class CommandError(click.ClickException):
-    """An expected failure: one line on stderr, no traceback, a documented exit code."""
+    """An expected refusal (exit code 1): one line on stderr, no traceback."""
 
-    def __init__(self, message: str, exit_code: int = EXIT_DOMAIN) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
+    exit_code = EXIT_DOMAIN
 
     def show(self, file: Any = None) -> None:
         stream = file if file is not None else sys.stderr
         click.echo(f"approvals: error: {self.format_message()}", file=stream)
+
+
+class BackendUnavailable(CommandError):
+    """The backend failed or cannot be reached (exit code 3)."""
+
+    exit_code = EXIT_BACKEND
 
 
 @dataclass
@@ -128,13 +133,13 @@ class ApprovalsGroup(click.Group):
         try:
             return super().invoke(ctx)
         except StoreError as exc:
-            raise CommandError(str(exc), EXIT_BACKEND) from exc
+            raise BackendUnavailable(str(exc)) from exc
         except ApprovalsError as exc:
-            raise CommandError(str(exc), EXIT_DOMAIN) from exc
+            raise CommandError(str(exc)) from exc
         except EmbeddedServerError as exc:
-            raise CommandError(f"embedded DynamoDB: {exc}", EXIT_BACKEND) from exc
+            raise BackendUnavailable(f"embedded DynamoDB: {exc}") from exc
         except OSError as exc:
-            raise CommandError(str(exc), EXIT_DOMAIN) from exc
+            raise CommandError(str(exc)) from exc
 
 
 EPILOG = """\b
