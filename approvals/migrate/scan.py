@@ -29,8 +29,8 @@ __all__ = [
 
 DEFAULT_SEGMENTS = 4
 """Parallel scan segments (threads) a bulk operation uses unless told otherwise."""
-DEFAULT_PAGE_SIZE = 100
-"""Items per Scan call (DynamoDB also ends a page at 1 MB)."""
+DEFAULT_PAGE_SIZE = 1000
+"""Items per Scan call (DynamoDB also ends a page at 1 MB); each page is one checkpoint step."""
 MAX_SEGMENTS = 1000
 
 _DONE = object()
