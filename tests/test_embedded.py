@@ -461,3 +461,9 @@ def test_ensure_dummy_credentials_keeps_existing(monkeypatch: pytest.MonkeyPatch
     ensure_dummy_credentials()
     assert os.environ["AWS_ACCESS_KEY_ID"]
     assert os.environ["AWS_SECRET_ACCESS_KEY"] == "real-secret"
+
+
+def test_an_unreadable_journal_is_an_embedded_server_error(tmp_path: Path) -> None:
+    (tmp_path / JOURNAL_NAME).mkdir()
+    with pytest.raises(EmbeddedServerError, match="cannot start"):
+        EmbeddedDynamoDB(tmp_path).start()

@@ -135,6 +135,13 @@ class EmbeddedDynamoDB:
                 raise EmbeddedServerError(f"{self!r} is already running")
             try:
                 return self._start()
+            except OSError as exc:
+                # A journal, lock file or snapshot the OS refuses (a directory, a full disk):
+                # callers get the documented error, not a bare OSError.
+                self._teardown()
+                raise EmbeddedServerError(
+                    f"cannot start the embedded DynamoDB in {self._data_dir}: {exc}"
+                ) from exc
             except BaseException:
                 self._teardown()
                 raise
