@@ -12,9 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from pynamodb.constants import ALL_NEW, ALL_OLD, PAY_PER_REQUEST_BILLING_MODE
+from pynamodb.constants import PAY_PER_REQUEST_BILLING_MODE
 from pynamodb.exceptions import AttributeDeserializationError, PynamoDBException
-from pynamodb.expressions.update import Action
 from pynamodb.indexes import GlobalSecondaryIndex
 
 from approvals.attributes import format_rfc3339
@@ -29,6 +28,13 @@ from approvals.errors import (
 from approvals.model import DEFAULT_TABLE_NAME, RequestModel, bind_model
 from approvals.observe import OperationObserver
 from approvals.request import DEFAULT_QUERY_LIMIT, Request, RequestStatus
+from approvals.store._wire import (
+    IMMUTABLE,
+    REQUIRED,
+    RequestCodec,
+    item_fields,
+    request_from_values,
+)
 from approvals.store.base import (
     check_request_id,
     check_status,
@@ -44,8 +50,7 @@ __all__ = ["DynamoDBStore"]
 logger = logging.getLogger("approvals")
 
 _TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
-_IMMUTABLE = ("requester", "profile", "justification", "duration", "created_at", "expires_at")
-_REQUIRED = ("id", "status", "updated_at", *_IMMUTABLE)
+_OPTIONAL = ("approver", "approver_comment")
 _TTL_UNSUPPORTED = {"UnknownOperationException", "NotImplemented", "UnsupportedOperation"}
 # Settings taken from the environment when not passed: (constructor argument, variable, type).
 _ENV_SETTINGS: tuple[tuple[str, str, type], ...] = (
@@ -110,6 +115,9 @@ class DynamoDBStore:
         self.region = region
         self.host = host
         self._model = bind_model(table_name, region=region, host=host, **settings)
+        # Builds the calls and reads the answers of the hot paths (get, create, update) without
+        # model instances or per-call expression building: see approvals.store._wire for why.
+        self._codec = RequestCodec(self._model)
         self._observer = OperationObserver(table_name, region=region)
 
     def __repr__(self) -> str:
@@ -130,11 +138,7 @@ class DynamoDBStore:
         """
         check_request_id(request.id)
         request.validate()
-        item = self.to_item(request)
-        kwargs = item.get_save_kwargs_from_instance(
-            condition=self._model.id.does_not_exist(),
-            return_values_on_condition_failure=ALL_OLD,
-        )
+        kwargs = self._codec.put_item_kwargs(self.table_name, request)
         with self._operation("create", request.id):
             try:
                 self._client.put_item(**kwargs)
@@ -147,7 +151,8 @@ class DynamoDBStore:
                     (exc.response.get("Item") or self._raw_get(request.id)) != kwargs["Item"]
                 ):
                     raise RequestExists(request.id) from None
-            return self.to_request(self._model.from_raw_data(kwargs["Item"]))
+            # Stored as sent: return it as a get would, without parsing back what was just built.
+            return self._codec.written(request, kwargs["Item"])
 
     def get(self, request_id: str) -> Request:
         """Return the stored request (a strongly consistent read).
@@ -156,11 +161,10 @@ class DynamoDBStore:
         """
         check_request_id(request_id)
         with self._operation("get", request_id):
-            try:
-                item = self._model.get(request_id, consistent_read=True)
-            except self._model.DoesNotExist:
-                raise RequestNotFound(request_id) from None
-            return self.to_request(item)
+            item = self._raw_get(request_id)
+            if not item:
+                raise RequestNotFound(request_id)
+            return self._codec.request(item)
 
     def update(self, request: Request) -> Request:
         """Write the transition of a request read earlier and return it as stored.
@@ -191,7 +195,7 @@ class DynamoDBStore:
                 attempt = dataclasses.replace(
                     request,
                     updated_at=stored.updated_at,
-                    **{name: getattr(stored, name) for name in _IMMUTABLE},
+                    **{name: getattr(stored, name) for name in IMMUTABLE},
                 )
             raise ConcurrentModification(request.id)
 
@@ -269,8 +273,9 @@ class DynamoDBStore:
 
     @property
     def _client(self) -> Any:
-        # The botocore client PynamoDB built (same retries, timeouts and pool): used where
-        # PynamoDB 6 does not expose ReturnValuesOnConditionCheckFailure.
+        # The botocore client PynamoDB built (same retries, timeouts and pool). get, create and
+        # update call it directly: PynamoDB 6 does not expose ReturnValuesOnConditionCheckFailure,
+        # and its Model layer costs more CPU than the call's own parameters (see _wire).
         return self._model._get_connection().connection.client
 
     @contextmanager
@@ -303,36 +308,23 @@ class DynamoDBStore:
     ) -> tuple[Request | None, Request | None]:
         """Return (the request as written, None), or (None, the stored request or None) when
         the condition failed for another writer's reason."""
-        model = self._model
-        item = self.to_item(request)
-        actions: list[Action] = [
-            model.status.set(request.status.value),
-            model.approver.set(request.approver),
-            model.approver_comment.set(request.approver_comment),
-            model.updated_at.set(token),
-        ]
-        kwargs = item.get_update_kwargs_from_instance(
-            actions,
-            condition=model.lock_condition(item, expected_status=RequestStatus.PENDING.value),
-            return_values_on_condition_failure=ALL_OLD,
-        )
-        kwargs["ReturnValues"] = ALL_NEW
+        # The lock condition and the SET actions of RequestModel, from a template built once.
+        kwargs = self._codec.update_item_kwargs(self.table_name, request, token)
         try:
             response = self._client.update_item(**kwargs)
         except ClientError as exc:
             if error_code(exc) != CONDITION_FAILED:
                 raise
             old: dict[str, Any] | None = exc.response.get("Item")  # type: ignore[assignment]
-            stored = (
-                self._read(request.id) if old is None else self.to_request(model.from_raw_data(old))
-            )
+            stored = self._read(request.id) if old is None else self._codec.request(old)
             if stored is not None and _retried(exc) and _is_own_write(stored, request, token):
                 return stored, None  # the first attempt landed; only its response was lost
             return None, stored
-        return self.to_request(model.from_raw_data(response["Attributes"])), None
+        return self._codec.request(response["Attributes"]), None
 
     def _raw_get(self, request_id: str) -> dict[str, Any] | None:
-        # Servers that ignore ReturnValuesOnConditionCheckFailure (dynalite) get a consistent read.
+        # get's one call, and the read that servers ignoring ReturnValuesOnConditionCheckFailure
+        # (dynalite) need after a failed condition. Consistent, so it sees every acknowledged write.
         response = self._client.get_item(
             TableName=self.table_name, Key={"id": {"S": request_id}}, ConsistentRead=True
         )
@@ -341,7 +333,7 @@ class DynamoDBStore:
 
     def _read(self, request_id: str) -> Request | None:
         item = self._raw_get(request_id)
-        return None if item is None else self.to_request(self._model.from_raw_data(item))
+        return None if item is None else self._codec.request(item)
 
     def _query(
         self,
@@ -399,49 +391,11 @@ class DynamoDBStore:
 
     def to_item(self, request: Request) -> RequestModel:
         """Return ``request`` as an item of this store's model (``ttl`` derived from expires_at)."""
-        return self._model(
-            request.id,
-            requester=request.requester,
-            profile=request.profile,
-            justification=request.justification,
-            duration=request.duration,
-            status=request.status.value,
-            created_at=request.created_at,
-            updated_at=request.updated_at,
-            expires_at=request.expires_at,
-            ttl=request.expires_at,
-            approver=request.approver,
-            approver_comment=request.approver_comment,
-        )
+        return self._model(**item_fields(request))
 
     def to_request(self, item: RequestModel) -> Request:
         """Return the Request an item holds; StoreError when the item is malformed."""
-        missing = [name for name in _REQUIRED if getattr(item, name) is None]
-        if missing:
-            raise StoreError(
-                f"stored item lacks {', '.join(missing)}", request_id=item.id, retryable=False
-            )
-        try:
-            status = RequestStatus(item.status)
-        except ValueError:
-            raise StoreError(
-                f"stored item has an unknown status {item.status!r}",
-                request_id=item.id,
-                retryable=False,
-            ) from None
-        return Request(
-            id=item.id,
-            requester=item.requester,
-            profile=item.profile,
-            justification=item.justification,
-            duration=item.duration,
-            status=status,
-            created_at=item.created_at,
-            updated_at=item.updated_at,
-            expires_at=item.expires_at,
-            approver=item.approver or "",
-            approver_comment=item.approver_comment or "",
-        )
+        return request_from_values({name: getattr(item, name) for name in REQUIRED + _OPTIONAL})
 
 
 def _is_own_write(stored: Request, request: Request, token: datetime) -> bool:

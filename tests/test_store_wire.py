@@ -1,0 +1,216 @@
+"""DynamoDBStore's hot paths send and read exactly what PynamoDB's model would.
+
+The store builds its PutItem/UpdateItem calls from a template made once per bound model and reads
+items without model instances (approvals.store._wire). These tests hold those calls and readings
+to the PynamoDB path they replaced: ``Model.get_save_kwargs_from_instance`` /
+``get_update_kwargs_from_instance`` with ``RequestModel.lock_condition``, and
+``Model.from_raw_data`` + ``DynamoDBStore.to_request``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from pynamodb.constants import ALL_NEW, ALL_OLD
+
+from approvals import DynamoDBStore, Request, RequestStatus
+from approvals.attributes import StoredDuration, StoredTime
+from approvals.errors import StoreError
+from approvals.store.base import next_updated_at
+from tests.helpers import REGION, go_written_items, make_dynamodb_store, new_request
+
+UTC = timezone.utc
+GO_PENDING = ("3f9a1c0d5e7b2a41", "feedfacefeedface")
+
+
+@pytest.fixture(scope="module")
+def codec_store() -> DynamoDBStore:
+    # Building calls and reading items touches no table: no backend needed.
+    return DynamoDBStore("sentinel-requests", region=REGION)
+
+
+def _pynamodb_read(store: DynamoDBStore, raw: dict[str, Any]) -> Request:
+    return store.to_request(store.model.from_raw_data(raw))
+
+
+def _go_read(store: DynamoDBStore, request_id: str) -> Request:
+    raw = next(item for item in go_written_items() if item["id"]["S"] == request_id)
+    return _pynamodb_read(store, raw)
+
+
+def _in_another_zone(request: Request) -> Request:
+    # Request normalises times to UTC on construction; a caller may still assign others later.
+    moved = dataclasses.replace(request)
+    moved.created_at = request.created_at.astimezone(ZoneInfo("America/New_York"))
+    return moved
+
+
+# 01:30 EDT on the night New York's clocks go back: a wall time that occurs twice. An aware
+# datetime there equals no datetime of another zone, so only UTC times compare equal.
+REPEATED_HOUR = datetime(2026, 11, 1, 5, 30, tzinfo=UTC)
+
+
+def _fresh(store: DynamoDBStore) -> Request:
+    return new_request()
+
+
+def _go_pending(store: DynamoDBStore) -> Request:
+    return _go_read(store, GO_PENDING[0])
+
+
+def _go_approved(store: DynamoDBStore) -> Request:
+    return _go_read(store, "a0b1c2d3e4f50617")
+
+
+def _fresh_in_another_zone(store: DynamoDBStore) -> Request:
+    return _in_another_zone(new_request(now=REPEATED_HOUR))
+
+
+REQUESTS: dict[str, Callable[[DynamoDBStore], Request]] = {
+    "fresh": _fresh,
+    "go-pending": _go_pending,
+    "go-approved": _go_approved,
+    "other-zone": _fresh_in_another_zone,
+}
+
+
+@pytest.mark.parametrize("make", REQUESTS.values(), ids=REQUESTS.keys())
+def test_create_sends_the_put_item_pynamodb_builds(
+    codec_store: DynamoDBStore, make: Callable[[DynamoDBStore], Request]
+) -> None:
+    request = make(codec_store)
+    expected = codec_store.to_item(request).get_save_kwargs_from_instance(
+        condition=codec_store.model.id.does_not_exist(),
+        return_values_on_condition_failure=ALL_OLD,
+    )
+    assert codec_store._codec.put_item_kwargs(codec_store.table_name, request) == expected
+
+
+def _pynamodb_update_kwargs(
+    store: DynamoDBStore, request: Request, token: datetime
+) -> dict[str, Any]:
+    model = store.model
+    item = store.to_item(request)
+    kwargs = item.get_update_kwargs_from_instance(
+        [
+            model.status.set(request.status.value),
+            model.approver.set(request.approver),
+            model.approver_comment.set(request.approver_comment),
+            model.updated_at.set(token),
+        ],
+        condition=model.lock_condition(item, expected_status=RequestStatus.PENDING.value),
+        return_values_on_condition_failure=ALL_OLD,
+    )
+    kwargs["ReturnValues"] = ALL_NEW
+    return kwargs
+
+
+UPDATES: dict[str, Callable[[DynamoDBStore], Request]] = {
+    "fresh-approve": lambda s: new_request().approve("bob", "fine by me"),
+    "fresh-cancel": lambda s: new_request().cancel(),
+    "go-deny": lambda s: _go_read(s, GO_PENDING[0]).deny(
+        "bob", now=datetime(2026, 11, 20, tzinfo=UTC)
+    ),
+    "go-cancel": lambda s: _go_read(s, GO_PENDING[1]).cancel(),
+    "other-zone": lambda s: _in_another_zone(new_request().expire()),
+}
+
+
+@pytest.mark.parametrize("make", UPDATES.values(), ids=UPDATES.keys())
+def test_update_sends_the_update_item_pynamodb_builds(
+    codec_store: DynamoDBStore, make: Callable[[DynamoDBStore], Request]
+) -> None:
+    request = make(codec_store)
+    token = next_updated_at(request.updated_at)
+    expected = _pynamodb_update_kwargs(codec_store, request, token)
+    assert codec_store._codec.update_item_kwargs(codec_store.table_name, request, token) == expected
+
+
+def test_an_update_of_a_go_item_compares_its_stored_strings(codec_store: DynamoDBStore) -> None:
+    raw = next(item for item in go_written_items() if item["id"]["S"] == GO_PENDING[0])
+    raw = {**raw, "duration": {"N": "3600000000123"}}  # finer than a timedelta holds
+    read = _pynamodb_read(codec_store, raw)
+    kwargs = codec_store._codec.update_item_kwargs(
+        codec_store.table_name, read.cancel(), next_updated_at(read.updated_at)
+    )
+    sent = list(kwargs["ExpressionAttributeValues"].values())
+    for name in ("updated_at", "created_at", "expires_at", "duration"):
+        assert raw[name] in sent
+
+
+def _typed(request: Request) -> dict[str, tuple[Any, ...]]:
+    # Field by field: the value, its type, and what a read value remembers of its stored form.
+    values = {field.name: getattr(request, field.name) for field in dataclasses.fields(request)}
+    return {
+        name: (
+            type(value),
+            value,
+            getattr(value, "wire", None),
+            getattr(value, "nanoseconds", None),
+        )
+        for name, value in values.items()
+    }
+
+
+@pytest.mark.parametrize("raw", go_written_items(), ids=lambda item: item["id"]["S"])
+def test_an_item_reads_as_pynamodb_reads_it(
+    codec_store: DynamoDBStore, raw: dict[str, Any]
+) -> None:
+    read = codec_store._codec.request(raw)
+    assert _typed(read) == _typed(_pynamodb_read(codec_store, raw))
+    assert all(isinstance(getattr(read, n), StoredTime) for n in ("created_at", "expires_at"))
+    assert isinstance(read.duration, StoredDuration)
+
+
+def _broken(change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    item = dict(next(i for i in go_written_items() if i["id"]["S"] == GO_PENDING[0]))
+    change(item)
+    return item
+
+
+BROKEN: dict[str, dict[str, Any]] = {
+    "unknown-status": _broken(lambda i: i.update(status={"S": "revoked"})),
+    "malformed-time": _broken(lambda i: i.update(created_at={"S": "last tuesday"})),
+    "malformed-duration": _broken(lambda i: i.update(duration={"N": "1h"})),
+    "malformed-ttl": _broken(lambda i: i.update(ttl={"N": "soon"})),
+    "wrong-type": _broken(lambda i: i.update(requester={"N": "7"})),
+    "missing-field": _broken(lambda i: i.pop("justification")),
+    "null-field": _broken(lambda i: i.update(profile={"NULL": True})),
+    "missing-everything-but-id": {"id": {"S": "0123456789abcdef"}},
+}
+
+
+@pytest.mark.parametrize("raw", BROKEN.values(), ids=BROKEN.keys())
+def test_a_malformed_item_fails_as_it_does_through_pynamodb(
+    codec_store: DynamoDBStore, raw: dict[str, Any]
+) -> None:
+    try:
+        _pynamodb_read(codec_store, raw)
+    except Exception as exc:  # whatever PynamoDB's path raised, the codec must raise the same
+        expected = exc
+    else:
+        pytest.fail("the PynamoDB path read a malformed item")
+    with pytest.raises(type(expected)) as caught:
+        codec_store._codec.request(raw)
+    assert str(caught.value) == str(expected)
+    if isinstance(expected, StoreError):
+        assert caught.value.request_id == expected.request_id  # type: ignore[attr-defined]
+
+
+@pytest.mark.usefixtures("moto")
+@pytest.mark.parametrize("make", REQUESTS.values(), ids=REQUESTS.keys())
+def test_create_returns_exactly_what_a_get_returns(
+    make: Callable[[DynamoDBStore], Request],
+) -> None:
+    store = make_dynamodb_store()
+    request = make(store)
+    created = store.create(request)
+    read = store.get(request.id)
+    assert created == read
+    assert _typed(created) == _typed(read)
+    assert created is not request
