@@ -10,15 +10,12 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.constants import TOTAL
 from pynamodb.exceptions import AttributeDeserializationError, PynamoDBException
 
 from approvals.errors import (
-    ApprovalsError,
     StoreError,
     Throttled,
 )
@@ -27,7 +24,7 @@ from approvals.migrate.throttle import consumed_units, estimate_write_units
 from approvals.model import all_of
 from approvals.request import Request, RequestStatus
 from approvals.store import DynamoDBStore, Store
-from approvals.store.translate import CONDITION_FAILED, error_code, translate
+from approvals.store.translate import CONDITION_FAILED, error_code
 
 __all__ = ["BATCH_SIZE", "MAX_BATCH_ATTEMPTS", "DynamoBackend", "write_batch"]
 
@@ -82,21 +79,6 @@ class DynamoBackend:
     def _connection(self) -> Any:
         return self._model._get_connection()
 
-    @contextmanager
-    def _translating(self, operation: str, request_id: str | None = None) -> Iterator[None]:
-        try:
-            yield
-        except ApprovalsError:
-            raise
-        except (ClientError, BotoCoreError, PynamoDBException) as exc:
-            raise translate(
-                exc,
-                operation=operation,
-                table=self._store.table_name,
-                region=self._store.region,
-                request_id=request_id,
-            ) from exc
-
     def segment_names(self, total: int, status: RequestStatus | None) -> list[str]:
         return [str(index) for index in range(total)]
 
@@ -111,7 +93,7 @@ class DynamoBackend:
         read_rate: float | None,
     ) -> Iterator[Page]:
         model = self._model
-        with self._translating("scan"):
+        with self._store.operation("scan"):
             results = model.scan(
                 filter_condition=None if status is None else model.status == status.value,
                 segment=int(segment) if total > 1 else None,
@@ -123,7 +105,7 @@ class DynamoBackend:
             )
         page_iter = results.page_iter
         while True:
-            with self._translating("scan"):
+            with self._store.operation("scan"):
                 try:
                     page = next(page_iter)
                 except StopIteration:
@@ -149,7 +131,7 @@ class DynamoBackend:
         return raw
 
     def get_raw(self, request_id: str) -> RawItem | None:
-        with self._translating("get", request_id):
+        with self._store.operation("get", request_id):
             item: RawItem | None = self._connection.get_item(request_id, consistent_read=True).get(
                 "Item"
             )
@@ -160,7 +142,7 @@ class DynamoBackend:
         units = 0.0
         # An item deleted between a refused put and the read that explains it: put again.
         for _ in range(3):
-            with self._translating("import", request_id):
+            with self._store.operation("import", request_id):
                 try:
                     response = self._connection.put_item(
                         request_id,
@@ -189,7 +171,7 @@ class DynamoBackend:
         connection = self._connection
 
         def send(items: list[RawItem]) -> tuple[list[RawItem], float]:
-            with self._translating("import"):
+            with self._store.operation("import"):
                 response = connection.batch_write_item(
                     put_items=items, return_consumed_capacity=TOTAL
                 )
@@ -208,7 +190,7 @@ class DynamoBackend:
         condition = all_of(
             model.updated_at == expected.updated_at, model.status == expected.status.value
         )
-        with self._translating("rewrite", expected.id):
+        with self._store.operation("rewrite", expected.id):
             try:
                 response = self._connection.put_item(
                     expected.id,

@@ -7,7 +7,7 @@ import logging
 import os
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -277,6 +277,15 @@ class DynamoDBStore:
         # update call it directly: PynamoDB 6 does not expose ReturnValuesOnConditionCheckFailure,
         # and its Model layer costs more CPU than the call's own parameters (see _wire).
         return self._model._get_connection().connection.client
+
+    def operation(self, name: str, request_id: str | None = None) -> AbstractContextManager[None]:
+        """Return a context for code that calls ``self.model`` directly (``approvals.migrate``).
+
+        Inside it, a botocore or PynamoDB exception leaves as the library's StoreError family
+        (``__cause__`` chained) and the calls are logged as one operation ``name``, exactly as
+        the store's own methods are.
+        """
+        return self._operation(name, request_id)
 
     @contextmanager
     def _operation(self, name: str, request_id: str | None = None) -> Iterator[None]:
