@@ -2,7 +2,7 @@
 
 Usage (``nox -s bench`` runs the first)::
 
-    python -m benchmarks.run                 # full run, about 6-7 minutes on 2 cores
+    python -m benchmarks.run                 # full run, about 5 minutes on 2 cores
     python -m benchmarks.run --quick         # small sizes, results in a temporary directory
     python -m benchmarks.run --parts overhead,roundtrips --output /tmp/bench
 
@@ -47,9 +47,10 @@ class Sizes:
     overhead_batch: int = 200
     profile_calls: int = 3000
     bulk_items: int = 20_000
-    # moto's Scan pages cost O(table) each, so its one 20k-item round takes ~3 minutes. On
-    # dynalite an import round takes ~12 s (create-only, ~27 s, runs in the first only) and an
-    # export round ~4 s.
+    # moto's Scan pages cost O(table) each and create-only import sends 20k PutItems, so its one
+    # 20k-item round takes ~1.7 minutes (create-only ~51 s, each export ~20 s). On dynalite an
+    # import round takes ~11 s (create-only, ~26 s, runs in the first only) and an export round
+    # ~2 s.
     bulk_rounds_moto: tuple[int, int] = (1, 1)
     bulk_rounds_dynalite: tuple[int, int] = (3, 7)
     scaling_items: int = 2_500
@@ -117,8 +118,6 @@ def _print_bulk(servers: list[dict[str, Any]]) -> None:
         for name, ratio in server["ratios"].items():
             verdict = "met" if ratio >= server["target"] else "MISSED"
             print(f"  {name:<48}{ratio:>7.3f}x  (>= {server['target']}x {verdict})")
-        for name, ratio in server["diagnostic_ratios"].items():
-            print(f"  {name:<48}{ratio:>7.3f}x  (diagnostic)")
 
 
 def _print_scaling(servers: list[dict[str, Any]]) -> None:
