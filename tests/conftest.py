@@ -16,14 +16,7 @@ from moto import mock_aws
 from approvals import MemoryStore, Store
 from approvals.events import NotifyingStore
 from approvals.notifiers import LoggingNotifier
-from tests.helpers import (  # noqa: F401  (re-exported for test modules that import them here)
-    FIXTURES,
-    REGION,
-    go_written_items,
-    make_dynamodb_store,
-    new_table_name,
-    terraform_table,
-)
+from tests.helpers import REGION, make_dynamodb_store
 
 pytest_plugins = ["tests.servers.plugin"]
 

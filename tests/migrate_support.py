@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 
 from approvals import DynamoDBStore, Request
-from tests.conftest import REGION
+from tests.helpers import REGION
 
 RawItem = dict[str, dict[str, Any]]
 

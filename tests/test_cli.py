@@ -17,7 +17,7 @@ from approvals import DynamoDBStore, Request, RequestStatus
 from approvals.cli import cli
 from approvals.embedded import EmbeddedDynamoDB
 from approvals.migrate import encode_item
-from tests.conftest import go_written_items, make_dynamodb_store
+from tests.helpers import go_written_items, make_dynamodb_store
 from tests.migrate_support import put_raw, request_data, stored_raw
 from tests.servers.plugin import unique_table_name
 

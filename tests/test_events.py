@@ -35,8 +35,7 @@ from approvals.events import (
     NotifyingStore,
     deliver,
 )
-from tests.conftest import make_dynamodb_store
-from tests.helpers import new_request
+from tests.helpers import make_dynamodb_store, new_request
 
 ROOT = Path(__file__).resolve().parent.parent
 

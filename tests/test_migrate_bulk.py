@@ -31,7 +31,7 @@ from approvals.migrate import (
     scan_requests,
     sweep_expired,
 )
-from tests.conftest import REGION, go_written_items, make_dynamodb_store
+from tests.helpers import REGION, go_written_items, make_dynamodb_store
 from tests.migrate_support import new_requests, put_raw, request_data, stored_raw
 
 GO_ITEMS = {item["id"]["S"]: item for item in go_written_items()}

@@ -18,7 +18,7 @@ import pytest
 
 from approvals import DynamoDBStore
 from approvals.migrate import encode_item, export_jsonl, import_jsonl
-from tests.conftest import make_dynamodb_store
+from tests.helpers import make_dynamodb_store
 from tests.migrate_support import put_raw, stored_raw, synthetic_item
 
 ROOT = Path(__file__).resolve().parent.parent

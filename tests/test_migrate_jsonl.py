@@ -20,7 +20,7 @@ from approvals.migrate import (
     export_jsonl,
     import_jsonl,
 )
-from tests.conftest import go_written_items, make_dynamodb_store
+from tests.helpers import go_written_items, make_dynamodb_store
 from tests.migrate_support import new_requests, put_raw, stored_raw, synthetic_item
 
 GO_ITEMS = go_written_items()

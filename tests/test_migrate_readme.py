@@ -9,7 +9,7 @@ import boto3
 import pytest
 
 from approvals import DynamoDBStore, Request, RequestStatus
-from tests.conftest import go_written_items
+from tests.helpers import go_written_items
 from tests.migrate_support import request_data
 
 README = Path(__file__).parent.parent / "README.md"

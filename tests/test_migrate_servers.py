@@ -13,7 +13,7 @@ import pytest
 
 from approvals import DynamoDBStore, RequestStatus
 from approvals.migrate import encode_item, export_jsonl, import_jsonl, normalize, sweep_expired
-from tests.conftest import go_written_items, make_dynamodb_store
+from tests.helpers import go_written_items, make_dynamodb_store
 from tests.migrate_support import put_raw, stored_raw
 
 GO_ITEMS = {item["id"]["S"]: item for item in go_written_items()}

@@ -29,8 +29,7 @@ from approvals.notifiers import (
     sign,
     verify_signature,
 )
-from tests.conftest import REGION
-from tests.helpers import new_request
+from tests.helpers import REGION, new_request
 
 SECRET = b"shared-webhook-secret"
 JUSTIFICATION = "Deploy the hotfix for INC-4821"

@@ -23,8 +23,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind, StatusCode
 
 from approvals import DynamoDBStore, RequestNotFound, RequestStatus, TableNotFound
-from tests.conftest import REGION, make_dynamodb_store
-from tests.helpers import new_request
+from tests.helpers import REGION, make_dynamodb_store, new_request
 
 ROOT = Path(__file__).resolve().parent.parent
 JUSTIFICATION = "Rotate the leaked key for INC-9917"

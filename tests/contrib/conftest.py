@@ -7,7 +7,7 @@ import socket
 import pytest
 
 from approvals import DynamoDBStore, Store
-from tests.conftest import REGION, new_table_name
+from tests.helpers import REGION, new_table_name
 
 
 @pytest.fixture

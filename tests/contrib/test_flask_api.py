@@ -15,8 +15,8 @@ from flask import request as flask_request
 
 from approvals import DynamoDBStore, MemoryStore, Store
 from approvals.contrib.flask import Approvals, api_blueprint
-from tests.conftest import REGION, go_written_items, make_dynamodb_store
 from tests.contrib.api_spec import ApiOn, ApiSpec, Reply, walk
+from tests.helpers import REGION, go_written_items, make_dynamodb_store
 
 
 class FlaskApi:

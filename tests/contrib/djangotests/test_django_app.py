@@ -16,10 +16,10 @@ from django.test import Client
 
 from approvals import DynamoDBStore, MemoryStore, RequestNotFound
 from approvals.contrib.django import get_store
-from tests.conftest import REGION, make_dynamodb_store, new_table_name, terraform_table
 from tests.contrib.api_spec import ERROR_CASES, Reply, check_error_reply
 from tests.contrib.djangotests import urls
 from tests.contrib.djangotests.conftest import BASE_APPROVALS, UseStore
+from tests.helpers import REGION, make_dynamodb_store, new_table_name, terraform_table
 
 
 def _reply(response: Any) -> Reply:

@@ -16,8 +16,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from approvals import MemoryStore, Request, RequestStatus
-from tests.conftest import REGION, make_dynamodb_store
 from tests.contrib.djangotests.conftest import UseStore
+from tests.helpers import REGION, make_dynamodb_store
 
 HOUR = timedelta(hours=1)
 
