@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
-import re
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
@@ -43,28 +41,15 @@ from approvals.store.base import (
     next_updated_at,
     refusal,
 )
+from approvals.store.settings import check_table_name, connection_settings
 from approvals.store.translate import CONDITION_FAILED, error_code, translate
 
 __all__ = ["DynamoDBStore"]
 
 logger = logging.getLogger("approvals")
 
-_TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
 _OPTIONAL = ("approver", "approver_comment")
 _TTL_UNSUPPORTED = {"UnknownOperationException", "NotImplemented", "UnsupportedOperation"}
-# Settings taken from the environment when not passed: (constructor argument, variable, type).
-_ENV_SETTINGS: tuple[tuple[str, str, type], ...] = (
-    ("connect_timeout", "APPROVALS_CONNECT_TIMEOUT", float),
-    ("read_timeout", "APPROVALS_READ_TIMEOUT", float),
-    ("max_retries", "APPROVALS_MAX_RETRIES", int),
-    ("max_pool_connections", "APPROVALS_MAX_POOL_CONNECTIONS", int),
-)
-_PYNAMODB_SETTING = {
-    "connect_timeout": "connect_timeout_seconds",
-    "read_timeout": "read_timeout_seconds",
-    "max_retries": "max_retry_attempts",
-    "max_pool_connections": "max_pool_connections",
-}
 
 
 class DynamoDBStore:
@@ -95,22 +80,13 @@ class DynamoDBStore:
         max_retries: int | None = None,
         max_pool_connections: int | None = None,
     ) -> None:
-        if not isinstance(table_name, str) or not _TABLE_NAME.fullmatch(table_name):
-            raise ValidationError(
-                "table_name must be 3 to 255 characters of letters, digits, '_', '-' or '.'",
-                field="table_name",
-            )
-        given = {
-            "connect_timeout": connect_timeout,
-            "read_timeout": read_timeout,
-            "max_retries": max_retries,
-            "max_pool_connections": max_pool_connections,
-        }
-        settings = {
-            _PYNAMODB_SETTING[name]: value
-            for name, value in _resolve_settings(given).items()
-            if value is not None
-        }
+        check_table_name(table_name)
+        settings = connection_settings(
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            max_retries=max_retries,
+            max_pool_connections=max_pool_connections,
+        )
         self.table_name = table_name
         self.region = region
         self.host = host
@@ -430,17 +406,3 @@ def _looks_unsupported(exc: ClientError) -> bool:
 def _check_key(field: str, value: object) -> None:
     if not isinstance(value, str) or not value:
         raise ValidationError(f"{field} must be a non-empty string", field=field)
-
-
-def _resolve_settings(given: dict[str, Any]) -> dict[str, Any]:
-    resolved = dict(given)
-    for name, variable, kind in _ENV_SETTINGS:
-        if resolved.get(name) is None and os.environ.get(variable):
-            raw = os.environ[variable]
-            try:
-                resolved[name] = kind(raw)
-            except ValueError:
-                raise ValidationError(
-                    f"{variable} must be a number, got {raw!r}", field=name
-                ) from None
-    return resolved
