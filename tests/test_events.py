@@ -26,7 +26,6 @@ from approvals import (
     StoreError,
     ValidationError,
 )
-from approvals.attributes import format_rfc3339
 from approvals.events import (
     BackgroundDispatcher,
     Event,
@@ -35,6 +34,7 @@ from approvals.events import (
     NotifyingStore,
     deliver,
 )
+from approvals.times import format_time
 from tests.helpers import make_dynamodb_store, new_request
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -204,7 +204,7 @@ def test_event_to_dict_is_json_ready_with_rfc3339_times() -> None:
 
     assert data["kind"] == "approved"
     assert data["actor"] == "bob"
-    assert data["at"] == format_rfc3339(recorder.events[1].at)
+    assert data["at"] == format_time(recorder.events[1].at)
     assert data["request"]["id"] == created.id
     assert data["request"]["duration_seconds"] == 3600.0
     assert data["request"]["justification"] == created.justification

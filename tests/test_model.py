@@ -104,8 +104,8 @@ def test_written_items_have_the_go_services_attributes_and_types() -> None:
         "approver_comment": "S",
     }
     assert item["duration"] == {"N": "5400000000000"}
-    assert item["created_at"] == {"S": "2026-11-28T00:25:31.123456000Z"}
-    assert item["expires_at"] == {"S": "2026-11-29T00:25:31.123456000Z"}
+    assert item["created_at"] == {"S": "2026-11-28T00:25:31.123456001Z"}
+    assert item["expires_at"] == {"S": "2026-11-29T00:25:31.123456001Z"}
     # Unix seconds of expires_at, floored as Go's Time.Unix() does.
     assert item["ttl"] == {"N": str(int(request.expires_at.timestamp()))}
     assert (item["status"], item["approver"]) == ({"S": "approved"}, {"S": "bob"})

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from approvals import (
+    AUTO_APPROVED_COMMENT,
     DEFAULT_REQUEST_TTL,
     MAX_APPROVER_COMMENT_LENGTH,
     MAX_DURATION,
@@ -20,8 +21,10 @@ from approvals import (
     RequestStatus,
     ValidationError,
     find_approved_request,
+    identity_key,
     is_valid_request_id,
     new_request_id,
+    same_identity,
 )
 from tests.helpers import NOW, new_request
 
@@ -177,8 +180,69 @@ def test_a_decided_request_cannot_be_decided_by_its_requester(status: RequestSta
     assert caught.value.field == "approver"
 
 
-def test_identities_compare_case_sensitively() -> None:
-    _invalid(status=RequestStatus.APPROVED, approver="Alice").validate()
+@pytest.mark.parametrize("approver", ["Alice", "ALICE", "ａｌｉｃｅ"])
+def test_an_approver_who_is_the_requester_in_another_spelling_is_refused(approver: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        _invalid(status=RequestStatus.APPROVED, approver=approver).validate()
+    assert caught.value.field == "approver"
+
+
+def test_approve_refuses_a_case_variant_of_the_requester() -> None:
+    pending = _invalid()
+    with pytest.raises(ValidationError, match="self-approval"):
+        pending.approve("ALICE", now=NOW)
+
+
+def test_stored_identities_keep_their_spelling() -> None:
+    approved = _invalid().approve("Bob", now=NOW)
+    assert approved.approver == "Bob"
+    assert same_identity("Bob", "bob") and identity_key("Ｂob") == identity_key("bob")
+
+
+def test_an_auto_approved_request_is_the_one_valid_self_approval() -> None:
+    auto = _invalid(status=RequestStatus.APPROVED, approver="alice")
+    auto.approver_comment = AUTO_APPROVED_COMMENT
+    auto.validate()
+    assert auto.is_auto_approved
+
+
+@pytest.mark.parametrize(
+    ("approver", "comment"),
+    [("alice", "auto-approved by policy "), ("Alice", AUTO_APPROVED_COMMENT), ("alice", "")],
+)
+def test_self_approval_without_the_exact_auto_approval_form_is_refused(
+    approver: str, comment: str
+) -> None:
+    request = _invalid(status=RequestStatus.APPROVED, approver=approver)
+    request.approver_comment = comment
+    with pytest.raises(ValidationError):
+        request.validate()
+
+
+def test_approve_never_makes_an_auto_approval_even_with_its_comment() -> None:
+    with pytest.raises(ValidationError, match="self-approval"):
+        _invalid().approve("alice", AUTO_APPROVED_COMMENT, now=NOW)
+
+
+@pytest.mark.parametrize(
+    ("justification", "valid"),
+    [
+        ("修复生产故障", True),  # 6 characters, 18 bytes: the Go service accepts it
+        ("故障" * 83, True),  # 166 characters, 498 bytes
+        ("故障修" * 56, False),  # 168 characters, 504 bytes: over Go's 500
+        ("ééééé", True),  # 5 characters, 10 bytes
+        ("éééé", False),  # 4 characters, 8 bytes
+    ],
+)
+def test_justification_length_counts_utf8_bytes_as_go_does(justification: str, valid: bool) -> None:
+    request = _invalid()
+    request.justification = justification
+    if valid:
+        request.validate()
+    else:
+        with pytest.raises(ValidationError, match="UTF-8 bytes") as caught:
+            request.validate()
+        assert caught.value.field == "justification"
 
 
 def test_new_request_raises_validation_error_for_bad_input() -> None:

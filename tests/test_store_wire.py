@@ -21,7 +21,7 @@ from pynamodb.constants import ALL_NEW, ALL_OLD
 from approvals import DynamoDBStore, Request, RequestStatus
 from approvals.attributes import StoredDuration, StoredTime
 from approvals.errors import StoreError
-from approvals.store.base import next_updated_at
+from approvals.times import next_token
 from tests.helpers import REGION, go_written_items, make_dynamodb_store, new_request
 
 UTC = timezone.utc
@@ -126,7 +126,7 @@ def test_update_sends_the_update_item_pynamodb_builds(
     codec_store: DynamoDBStore, make: Callable[[DynamoDBStore], Request]
 ) -> None:
     request = make(codec_store)
-    token = next_updated_at(request.updated_at)
+    token = next_token(request.updated_at)
     expected = _pynamodb_update_kwargs(codec_store, request, token)
     assert codec_store._codec.update_item_kwargs(codec_store.table_name, request, token) == expected
 
@@ -136,7 +136,7 @@ def test_an_update_of_a_go_item_compares_its_stored_strings(codec_store: DynamoD
     raw = {**raw, "duration": {"N": "3600000000123"}}  # finer than a timedelta holds
     read = _pynamodb_read(codec_store, raw)
     kwargs = codec_store._codec.update_item_kwargs(
-        codec_store.table_name, read.cancel(), next_updated_at(read.updated_at)
+        codec_store.table_name, read.cancel(), next_token(read.updated_at)
     )
     sent = list(kwargs["ExpressionAttributeValues"].values())
     for name in ("updated_at", "created_at", "expires_at", "duration"):

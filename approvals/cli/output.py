@@ -20,10 +20,10 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from approvals.attributes import format_rfc3339
 from approvals.cli.app import stderr_is_terminal, stdout_is_terminal
 from approvals.migrate import MigrationReport
 from approvals.request import Request, RequestStatus
+from approvals.times import format_time
 
 __all__ = ["LIST_COLUMNS", "Output", "format_duration", "request_json"]
 
@@ -66,7 +66,7 @@ def format_duration(value: timedelta) -> str:
 
 
 def _time(value: datetime) -> str:
-    return format_rfc3339(value)
+    return format_time(value)
 
 
 def _short_time(value: datetime) -> str:

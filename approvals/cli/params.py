@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import click
 
-from approvals.attributes import parse_rfc3339
+from approvals.times import parse_time
 
 __all__ = ["duration_option_value", "parse_duration", "time_option_value"]
 
@@ -45,7 +45,7 @@ def time_option_value(
     if value is None:
         return None
     try:
-        return parse_rfc3339(value)
+        return parse_time(value)
     except ValueError:
         raise click.BadParameter(
             f"{value!r} is not an RFC 3339 time such as 2026-11-28T12:00:00Z", ctx=ctx, param=param

@@ -22,15 +22,13 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import itertools
 import json
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Final, Literal
 
-from approvals.attributes import format_rfc3339, parse_rfc3339
 from approvals.errors import (
     ConcurrentModification,
     RequestNotFound,
@@ -43,7 +41,9 @@ from approvals.request import (
     RequestStatus,
     is_valid_request_id,
 )
-from approvals.store import DynamoDBStore, Store
+from approvals.store import Store
+from approvals.store.base import index_group, order_key
+from approvals.times import parse_time, stored_form
 
 from .http import ANY_ENTITY, HTTPProblem, entity_tag, if_match_allows, parse_if_match
 
@@ -93,9 +93,9 @@ def request_to_json(request: Request) -> dict[str, Any]:
         "justification": request.justification,
         "duration_seconds": int(seconds) if seconds.is_integer() else seconds,
         "status": request.status.value,
-        "created_at": _wire(request.created_at),
-        "updated_at": _wire(request.updated_at),
-        "expires_at": _wire(request.expires_at),
+        "created_at": stored_form(request.created_at),
+        "updated_at": stored_form(request.updated_at),
+        "expires_at": stored_form(request.expires_at),
         "approver": request.approver,
         "approver_comment": request.approver_comment,
         "etag": entity_tag(request),
@@ -261,15 +261,12 @@ def list_requests(store: Store, query: Mapping[str, str]) -> Page:
                 f"status must be one of {[s.value for s in RequestStatus]}", field="status"
             ) from None
     limit = _limit(query.get("limit"))
-    source = _source_for(store, filters)
+    key = next(name for name in _FILTERS if name in filters)
     fingerprint = _fingerprint(filters)
     after = _decode_cursor(query["cursor"], fingerprint) if query.get("cursor") else None
 
     found: list[Request] = []
-    for request in source.ordered(after):
-        position = source.position(request)
-        if after is not None and position >= source.position_of_cursor(after):
-            continue
+    for request in _after_cursor(_iterate(store, key, filters[key], after), after):
         if all(_field(request, name) == value for name, value in filters.items()):
             found.append(request)
             if len(found) > limit:
@@ -277,7 +274,7 @@ def list_requests(store: Store, query: Mapping[str, str]) -> Page:
     if len(found) <= limit:
         return Page(found, None)
     last = found[limit - 1]
-    return Page(found[:limit], _encode_cursor(fingerprint, _wire(last.created_at), last.id))
+    return Page(found[:limit], _encode_cursor(fingerprint, stored_form(last.created_at), last.id))
 
 
 def _field(request: Request, name: str) -> str:
@@ -303,58 +300,32 @@ class _Cursor:
     id: str
 
 
-class _Source:
-    """The store's order for one query: iterate from a cursor and compare positions.
-
-    Any Store iterates newest ``created_at`` first (the contract), so positions compare on the
-    time. Equal times come in no defined order; :meth:`ordered` sorts each run of them by id
-    (descending) so that (time, id) is a total order a cursor can point into.
-    """
-
-    def __init__(self, store: Store, key: str, value: str) -> None:
-        self.store = store
-        self.key = key
-        self.value = value
-
-    def position(self, request: Request) -> tuple[Any, str]:
-        return (request.created_at, request.id)
-
-    def position_of_cursor(self, cursor: _Cursor) -> tuple[Any, str]:
-        return (parse_rfc3339(cursor.created_at), cursor.id)
-
-    def items(self, after: _Cursor | None) -> Iterator[Request]:
-        # The store starts at the cursor's time (inclusive: ties are resolved by id below), so
-        # a later page does not re-read the earlier ones.
-        until = None if after is None else parse_rfc3339(after.created_at)
-        if self.key == "requester":
-            return self.store.iter_by_requester(self.value, until=until)
-        if self.key == "profile":
-            return self.store.iter_by_profile(self.value, until=until)
-        return self.store.iter_by_status(RequestStatus(self.value), until=until)
-
-    def ordered(self, after: _Cursor | None) -> Iterator[Request]:
-        items = self.items(after)
-        for _, run in itertools.groupby(items, key=lambda r: self.position(r)[0]):
-            yield from sorted(run, key=lambda r: r.id, reverse=True)
+def _iterate(store: Store, key: str, value: str, after: _Cursor | None) -> Iterator[Request]:
+    # Every store yields its order from until's group on (inclusive), so a later page does not
+    # re-read the earlier ones; what of that group came before the cursor is left out below.
+    until = None if after is None else parse_time(after.created_at)
+    if key == "requester":
+        return store.iter_by_requester(value, until=until)
+    if key == "profile":
+        return store.iter_by_profile(value, until=until)
+    return store.iter_by_status(RequestStatus(value), until=until)
 
 
-class _DynamoDBSource(_Source):
-    """DynamoDB's order is the GSI's: ``created_at`` compared as the stored string (items the Go
-    service wrote in older time formats sort by their text), so positions compare the strings;
-    the store's ``until`` is the cursor's stored string and starts the query exactly there."""
-
-    def position(self, request: Request) -> tuple[Any, str]:
-        return (_wire(request.created_at), request.id)
-
-    def position_of_cursor(self, cursor: _Cursor) -> tuple[Any, str]:
-        return (cursor.created_at, cursor.id)
-
-
-def _source_for(store: Store, filters: Mapping[str, str]) -> _Source:
-    key = next(name for name in _FILTERS if name in filters)
-    if isinstance(store, DynamoDBStore):
-        return _DynamoDBSource(store, key, filters[key])
-    return _Source(store, key, filters[key])
+def _after_cursor(requests: Iterator[Request], after: _Cursor | None) -> Iterator[Request]:
+    if after is None:
+        yield from requests
+        return
+    # The cursor's place in the stores' order: its group of the index, then order_key there.
+    created_at = parse_time(after.created_at)
+    group = index_group(created_at)
+    position = order_key(created_at, after.id)
+    for request in requests:
+        if (
+            index_group(request.created_at) == group
+            and order_key(request.created_at, request.id) >= position
+        ):
+            continue
+        yield request
 
 
 def _fingerprint(filters: Mapping[str, str]) -> str:
@@ -381,7 +352,7 @@ def _decode_cursor(cursor: str, fingerprint: str) -> _Cursor:
     if not isinstance(created_at, str) or not is_valid_request_id(request_id):
         raise malformed
     try:
-        parse_rfc3339(created_at)
+        parse_time(created_at)
     except ValueError:
         raise malformed from None
     if payload.get("q") != fingerprint:
@@ -391,8 +362,3 @@ def _decode_cursor(cursor: str, fingerprint: str) -> _Cursor:
         )
     assert isinstance(request_id, str)
     return _Cursor(created_at, request_id)
-
-
-def _wire(value: datetime) -> str:
-    wire = getattr(value, "wire", None)
-    return wire if wire else format_rfc3339(value)

@@ -22,7 +22,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from approvals.attributes import format_rfc3339
 from approvals.errors import (
     ApprovalsError,
     ConcurrentModification,
@@ -33,6 +32,7 @@ from approvals.errors import (
     ValidationError,
 )
 from approvals.request import Request
+from approvals.times import stored_form
 
 __all__ = [
     "ANY_ENTITY",
@@ -199,8 +199,7 @@ def entity_tag(request: Request) -> str:
     The stored string (``StoredTime.wire``) is used when known so the tag changes exactly when the
     store's lock token does; otherwise the canonical RFC 3339 form. Raises nothing.
     """
-    wire = getattr(request.updated_at, "wire", None)
-    return f'"{wire if wire else format_rfc3339(request.updated_at)}"'
+    return f'"{stored_form(request.updated_at)}"'
 
 
 def parse_if_match(value: str) -> tuple[EntityTag, ...] | str:

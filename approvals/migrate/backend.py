@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from approvals.attributes import format_rfc3339
 from approvals.request import Request, RequestStatus
 from approvals.store import DynamoDBStore, Store
+from approvals.times import stored_form
 
 __all__ = ["Backend", "Page", "PutOutcome", "RawItem", "backend_for", "wire"]
 
@@ -117,5 +117,4 @@ def backend_for(store: Store) -> Backend:
 
 def wire(value: datetime) -> str:
     """Return the stored representation of a time (its ``wire`` string when read from a table)."""
-    stored: str | None = getattr(value, "wire", None)
-    return stored if stored is not None else format_rfc3339(value)
+    return stored_form(value)

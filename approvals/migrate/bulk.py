@@ -9,14 +9,12 @@ and reported, and the job goes on.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from approvals.attributes import StoredTime, format_rfc3339, parse_rfc3339
 from approvals.errors import (
     ConcurrentModification,
     InvalidStateTransition,
@@ -39,6 +37,14 @@ from approvals.migrate.scan import (
 from approvals.migrate.throttle import CapacityLimiter, check_rate, estimate_write_units
 from approvals.request import Request, RequestStatus
 from approvals.store import Store
+from approvals.times import (
+    StoredTime,
+    format_instant,
+    format_time,
+    instant_ns,
+    is_canonical,
+    parse_time,
+)
 
 __all__ = ["Transform", "canonical_time", "normalize", "rewrite", "sweep_expired"]
 
@@ -47,8 +53,6 @@ Transform = Callable[[Request], Request | None]
 
 DEFAULT_WORKERS = 4
 """Writes a bulk rewrite keeps in flight at once."""
-
-_FRACTION = re.compile(r"T\d{2}:\d{2}:\d{2}\.(\d{1,9})")
 
 
 @dataclass
@@ -140,7 +144,7 @@ def sweep_expired(
 
     def plan(state: dict[str, Any] | None) -> tuple[Transform, dict[str, Any]]:
         if state is not None and isinstance(state.get("cutoff"), str):
-            cutoff: datetime = parse_rfc3339(state["cutoff"])
+            cutoff: datetime = parse_time(state["cutoff"])
         else:
             cutoff = now if now is not None else datetime.now(timezone.utc)
 
@@ -149,7 +153,7 @@ def sweep_expired(
                 return request.expire(now=cutoff)
             return None
 
-        return expire, {"cutoff": format_rfc3339(cutoff)}
+        return expire, {"cutoff": format_time(cutoff)}
 
     return _run_rewrite(
         store,
@@ -205,22 +209,17 @@ def normalize(
 
 
 def canonical_time(value: datetime) -> datetime:
-    """Return ``value`` as it is stored canonically: UTC, nine fraction digits, ``Z``.
+    """Return ``value`` as it is written: UTC, nine fraction digits, the last never 0, ``Z``.
 
-    A time read from a table (a StoredTime) keeps every fraction digit of its stored string,
-    nanoseconds included; other datetimes are returned as they are (they are written canonically).
+    A time read from a table keeps its exact instant (nanoseconds included) and is returned
+    unchanged when its stored string is already in that form (``…123456789Z``); trimmed
+    (``…:09.5Z``), offset and Unix-second forms get the written form of the same instant, a shift
+    of at most 1 ns. Other datetimes are returned as they are (they are written canonically).
     """
-    stored: str | None = getattr(value, "wire", None)
-    if stored is None:
+    wire: str | None = getattr(value, "wire", None)
+    if wire is None or is_canonical(wire):
         return value
-    match = _FRACTION.search(stored)
-    nanos = (match.group(1) if match else "").ljust(9, "0")
-    utc = value.astimezone(timezone.utc)
-    canonical = (
-        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:"
-        f"{utc.second:02d}.{nanos}Z"
-    )
-    return value if canonical == stored else StoredTime.from_wire(canonical, utc)
+    return StoredTime.from_wire(format_instant(instant_ns(value)), value)
 
 
 def _canonical_request(request: Request) -> Request:

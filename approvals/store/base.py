@@ -7,8 +7,8 @@ the same situation.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from collections.abc import Iterable, Iterator
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from approvals.errors import (
@@ -25,19 +25,20 @@ from approvals.request import (
     RequestStatus,
     is_valid_request_id,
 )
+from approvals.times import instant_ns, stored_form
 
 __all__ = [
     "Store",
     "check_request_id",
     "check_status",
+    "check_until",
     "check_update_input",
     "effective_limit",
-    "next_updated_at",
+    "newest_first",
+    "order_key",
     "refusal",
     "same_token",
 ]
-
-_TOKEN_STEP = timedelta(microseconds=1)
 
 
 @runtime_checkable
@@ -126,11 +127,75 @@ def effective_limit(limit: int) -> int:
     return min(limit, MAX_QUERY_LIMIT)
 
 
-def next_updated_at(previous: datetime, now: datetime | None = None) -> datetime:
-    """Return the lock token an update writes: now, but always strictly after ``previous``."""
-    moment = now if now is not None else datetime.now(timezone.utc)
-    floor = previous.replace(tzinfo=timezone.utc) if previous.utcoffset() is None else previous
-    return max(moment.astimezone(timezone.utc), floor.astimezone(timezone.utc) + _TOKEN_STEP)
+def check_until(until: datetime | None) -> None:
+    """Refuse a naive ``until`` (ValidationError, field ``until``)."""
+    if until is not None and (not isinstance(until, datetime) or until.utcoffset() is None):
+        raise ValidationError("until must be a timezone-aware datetime", field="until")
+
+
+def index_group(value: datetime) -> str:
+    """The run of a GSI that a created_at belongs to: the text of its second for every RFC 3339
+    form (``2026-11-20T10:00:09``), the whole string for Unix seconds.
+
+    All strings of one group are adjacent in the index; across groups the index order is right
+    for UTC strings.
+    """
+    wire = stored_form(value)
+    return wire[:19] if len(wire) >= 20 and wire[10] in "Tt" else wire
+
+
+def order_key(created_at: datetime, request_id: str) -> tuple[int, int, str, str]:
+    """A request's place within the :func:`index_group` of its ``created_at``, compared
+    descending.
+
+    UTC ("Z") times come first, newest instant first (exact to the nanosecond), then by id; a
+    time stored with an offset or as Unix seconds follows them, by its text, then by id.
+    """
+    wire = stored_form(created_at)
+    if wire[-1] in "Zz" and len(wire) >= 20 and wire[19] in ".Zz":
+        return (1, instant_ns(created_at), "", request_id)
+    return (0, 0, wire, request_id)
+
+
+def _order_key(request: Request) -> tuple[int, int, str, str]:
+    return order_key(request.created_at, request.id)
+
+
+def index_bound(until: datetime) -> str:
+    """The largest created_at string a read from ``until`` includes: all of until's group."""
+    group = index_group(until)
+    return group + "~" if len(group) == 19 else group
+
+
+def newest_first(indexed: Iterable[Request], until: datetime | None = None) -> Iterator[Request]:
+    """Yield requests given in a GSI's order (created_at strings descending) in the order every
+    store returns: by :func:`index_group` as the index has them, and within a group by
+    :func:`order_key`. With ``until``, UTC times of until's own group after it are left out.
+
+    The index orders UTC strings correctly across seconds but not within one (the Go service
+    writes trimmed fractions: ``…:09Z`` sorts after ``…:09.5Z``), so a group is buffered and
+    sorted before any of it is yielded.
+    """
+    first = None if until is None else index_group(until)
+    latest = None if until is None else instant_ns(until)
+    buffer: list[Request] = []
+    group: str | None = None
+    for request in indexed:
+        current = index_group(request.created_at)
+        if buffer and current != group:
+            yield from _in_order(buffer, group == first, latest)
+            buffer = []
+        group = current
+        buffer.append(request)
+    if buffer:
+        yield from _in_order(buffer, group == first, latest)
+
+
+def _in_order(group: list[Request], is_until_group: bool, latest: int | None) -> list[Request]:
+    group.sort(key=_order_key, reverse=True)
+    if is_until_group and latest is not None:
+        return [r for r in group if _order_key(r)[0] == 0 or instant_ns(r.created_at) <= latest]
+    return group
 
 
 def check_update_input(request: Request) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import logging
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -14,7 +15,6 @@ from pynamodb.constants import PAY_PER_REQUEST_BILLING_MODE
 from pynamodb.exceptions import AttributeDeserializationError, PynamoDBException
 from pynamodb.indexes import GlobalSecondaryIndex
 
-from approvals.attributes import format_rfc3339
 from approvals.errors import (
     ApprovalsError,
     ConcurrentModification,
@@ -36,13 +36,16 @@ from approvals.store._wire import (
 from approvals.store.base import (
     check_request_id,
     check_status,
+    check_until,
     check_update_input,
     effective_limit,
-    next_updated_at,
+    index_bound,
+    newest_first,
     refusal,
 )
 from approvals.store.settings import check_table_name, connection_settings
 from approvals.store.translate import CONDITION_FAILED, error_code, translate
+from approvals.times import StoredTime, next_token, stored_form
 
 __all__ = ["DynamoDBStore"]
 
@@ -158,7 +161,7 @@ class DynamoDBStore:
                 raise error
             attempt = request
             for _ in range(2):
-                token = next_updated_at(attempt.updated_at)
+                token = next_token(attempt.updated_at)
                 written, stored = self._conditional_update(attempt, token)
                 if written is not None:
                     return written
@@ -325,16 +328,23 @@ class DynamoDBStore:
         operation: str,
         index: GlobalSecondaryIndex[Any],
         key: str,
-        limit: int | None = None,
+        page_size: int | None = None,
         *,
         until: datetime | None = None,
     ) -> Iterator[Request]:
-        if until is not None and until.utcoffset() is None:
-            raise ValidationError("until must be a timezone-aware datetime", field="until")
-        condition = None if until is None else self._model.created_at <= until
+        check_until(until)
+        # Every item of until's own group is read (the index does not order within a second);
+        # newest_first drops those after until.
+        condition = None
+        if until is not None:
+            bound = StoredTime.from_wire(index_bound(until), until)
+            condition = self._model.created_at <= bound
         results = index.query(
-            key, range_key_condition=condition, scan_index_forward=False, limit=limit
+            key, range_key_condition=condition, scan_index_forward=False, page_size=page_size
         )
+        yield from newest_first(self._decoded(operation, results), until)
+
+    def _decoded(self, operation: str, results: Iterator[RequestModel]) -> Iterator[Request]:
         while True:
             with self._operation(operation):
                 try:
@@ -347,11 +357,11 @@ class DynamoDBStore:
     def _list(
         self, operation: str, index: GlobalSecondaryIndex[Any], key: str, limit: int
     ) -> list[Request]:
+        wanted = effective_limit(limit)
         with self._operation(operation):  # one record for the whole list, not one per item
-            found = list(self._query(operation, index, key, effective_limit(limit)))
-        # Items the Go service wrote in older time formats do not sort as strings; fix the order.
-        found.sort(key=lambda r: r.created_at, reverse=True)
-        return found
+            # One item past the limit shows where the last item's second ends, most often
+            # without a second page.
+            return list(itertools.islice(self._query(operation, index, key, wanted + 1), wanted))
 
     def _ensure_ttl(self) -> None:
         try:
@@ -386,7 +396,7 @@ class DynamoDBStore:
 def _is_own_write(stored: Request, request: Request, token: datetime) -> bool:
     """True when ``stored`` is exactly what this update wrote (its response was lost)."""
     return (
-        getattr(stored.updated_at, "wire", None) == format_rfc3339(token)
+        getattr(stored.updated_at, "wire", None) == stored_form(token)
         and stored.status is request.status
         and stored.approver == request.approver
         and stored.approver_comment == request.approver_comment

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -12,11 +13,14 @@ from approvals.request import DEFAULT_QUERY_LIMIT, Request, RequestStatus
 from approvals.store.base import (
     check_request_id,
     check_status,
+    check_until,
     check_update_input,
     effective_limit,
-    next_updated_at,
+    index_bound,
+    newest_first,
     refusal,
 )
+from approvals.times import next_token, stored, stored_form
 
 __all__ = ["MemoryStore"]
 
@@ -42,11 +46,18 @@ class MemoryStore:
         """Store a new request and return it; RequestExists if the id is taken."""
         check_request_id(request.id)
         request.validate()
+        # Times as a table returns them: tagged with the string DynamoDBStore would write.
+        kept = dataclasses.replace(
+            request,
+            created_at=stored(request.created_at),
+            updated_at=stored(request.updated_at),
+            expires_at=stored(request.expires_at),
+        )
         with self._lock:
             if request.id in self._items:
                 raise RequestExists(request.id)
-            self._items[request.id] = copy.deepcopy(request)
-        return copy.deepcopy(request)
+            self._items[request.id] = copy.deepcopy(kept)
+        return kept
 
     def get(self, request_id: str) -> Request:
         """Return the stored request; RequestNotFound if there is none."""
@@ -71,7 +82,7 @@ class MemoryStore:
             written.status = request.status
             written.approver = request.approver
             written.approver_comment = request.approver_comment
-            written.updated_at = next_updated_at(stored.updated_at, now)
+            written.updated_at = next_token(stored.updated_at, now)
             self._items[request.id] = written
             return copy.deepcopy(written)
 
@@ -116,11 +127,14 @@ class MemoryStore:
     def _matching(
         self, keep: Callable[[Request], bool], until: datetime | None = None
     ) -> list[Request]:
+        check_until(until)
+        bound = None if until is None else index_bound(until)
         with self._lock:
             found = [
                 copy.deepcopy(r)
                 for r in self._items.values()
-                if keep(r) and (until is None or r.created_at <= until)
+                if keep(r) and (bound is None or stored_form(r.created_at) <= bound)
             ]
-        found.sort(key=lambda r: r.created_at, reverse=True)
-        return found
+        # The order of a GSI (created_at strings descending), then the one every store returns.
+        found.sort(key=lambda r: stored_form(r.created_at), reverse=True)
+        return list(newest_first(found, until))

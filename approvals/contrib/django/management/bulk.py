@@ -15,7 +15,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from approvals.attributes import parse_rfc3339
+from approvals import times
 from approvals.migrate import DEFAULT_SEGMENTS, MigrationReport, ProgressCallback
 
 __all__ = ["add_bulk_arguments", "bulk_options", "parse_time", "progress_printer", "write_report"]
@@ -44,7 +44,7 @@ def _segments(text: str) -> int:
 def parse_time(text: str) -> datetime:
     """argparse type: an RFC 3339 time such as 2026-11-28T12:00:00Z."""
     try:
-        return parse_rfc3339(text)
+        return times.parse_time(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not an RFC 3339 time such as 2026-11-28T12:00:00Z"
