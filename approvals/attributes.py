@@ -12,11 +12,11 @@ service stored.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from pynamodb.attributes import Attribute
 from pynamodb.constants import NUMBER, STRING
 
+from approvals.durations import StoredDuration, duration_ns
 from approvals.times import StoredTime, parse_time, stored_form
 
 __all__ = [
@@ -25,26 +25,6 @@ __all__ = [
     "StoredDuration",
     "StoredTime",
 ]
-
-_NANOS_PER_MICRO = 1_000
-
-
-class StoredDuration(timedelta):
-    """A timedelta read from a table that remembers its exact Go nanosecond count."""
-
-    nanoseconds: int | None = None
-
-    @classmethod
-    def from_nanoseconds(cls, nanoseconds: int) -> StoredDuration:
-        """Return the duration of ``nanoseconds`` (floored to microseconds), remembering them."""
-        stored = cls(microseconds=nanoseconds // _NANOS_PER_MICRO)
-        stored.nanoseconds = nanoseconds
-        return stored
-
-    def __reduce_ex__(self, protocol: Any) -> Any:
-        if self.nanoseconds is None:
-            return (timedelta, (self.days, self.seconds, self.microseconds))
-        return (StoredDuration.from_nanoseconds, (self.nanoseconds,))
 
 
 class RFC3339TimeAttribute(Attribute[datetime]):
@@ -82,10 +62,7 @@ class GoDurationAttribute(Attribute[timedelta]):
     attr_type = NUMBER
 
     def serialize(self, value: timedelta) -> str:
-        if isinstance(value, StoredDuration) and value.nanoseconds is not None:
-            return str(value.nanoseconds)
-        micros = (value.days * 86_400 + value.seconds) * 1_000_000 + value.microseconds
-        return str(micros * _NANOS_PER_MICRO)
+        return str(duration_ns(value))
 
     def deserialize(self, value: str) -> timedelta:
         return StoredDuration.from_nanoseconds(int(value))
