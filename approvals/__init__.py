@@ -49,6 +49,7 @@ _EXPORTS = {
     "Store": "approvals.store.base",
     "MemoryStore": "approvals.store.memory",
     "DynamoDBStore": "approvals.store.dynamodb",
+    "SQLiteStore": "approvals.store.sqlite",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -172,3 +173,4 @@ if TYPE_CHECKING:
     from approvals.store.base import Store as Store
     from approvals.store.dynamodb import DynamoDBStore as DynamoDBStore
     from approvals.store.memory import MemoryStore as MemoryStore
+    from approvals.store.sqlite import SQLiteStore as SQLiteStore

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from approvals import MemoryStore, Store
+from approvals import MemoryStore, SQLiteStore, Store
 from approvals.events import NotifyingStore
 from approvals.notifiers import LoggingNotifier
 from tests.helpers import REGION, make_dynamodb_store
@@ -55,6 +55,13 @@ def _dynalite(request: pytest.FixtureRequest) -> Store:
     return make_dynamodb_store(request.getfixturevalue("dynalite_endpoint"))
 
 
+def _sqlite(request: pytest.FixtureRequest) -> Store:
+    path = request.getfixturevalue("tmp_path") / "requests.sqlite3"
+    store = SQLiteStore(path)
+    request.addfinalizer(store.close)
+    return store
+
+
 def _notifying_memory(request: pytest.FixtureRequest) -> Store:
     # Events are built and delivered on every write, so the contract covers the wrapper's path.
     return NotifyingStore(MemoryStore(), LoggingNotifier())
@@ -68,6 +75,7 @@ STORE_BACKENDS: dict[str, Callable[[pytest.FixtureRequest], Store]] = {
     "moto-server": _moto_server,
     "dynalite": _dynalite,
     "notifying-memory": _notifying_memory,
+    "sqlite": _sqlite,
 }
 
 

@@ -1,6 +1,7 @@
-"""Stores: the :class:`Store` protocol, :class:`DynamoDBStore` and :class:`MemoryStore`.
+"""Stores: the :class:`Store` protocol, :class:`DynamoDBStore`, :class:`MemoryStore` and
+:class:`SQLiteStore`.
 
-Loaded on first use, so MemoryStore needs no botocore or PynamoDB.
+Loaded on first use, so MemoryStore and SQLiteStore need no botocore or PynamoDB.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ _EXPORTS = {
     "Store": "approvals.store.base",
     "MemoryStore": "approvals.store.memory",
     "DynamoDBStore": "approvals.store.dynamodb",
+    "SQLiteStore": "approvals.store.sqlite",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -30,3 +32,4 @@ if TYPE_CHECKING:
     from approvals.store.base import Store as Store
     from approvals.store.dynamodb import DynamoDBStore as DynamoDBStore
     from approvals.store.memory import MemoryStore as MemoryStore
+    from approvals.store.sqlite import SQLiteStore as SQLiteStore

@@ -1,0 +1,252 @@
+"""SQLiteStore's database layer: the schema, the connections, rows and errors.
+
+One table ``requests`` holds the columns of the DynamoDB items under the same names and with the
+same values: times as their stored RFC 3339 strings (:mod:`approvals.times`), the duration as Go
+nanoseconds (:mod:`approvals.durations`), ``ttl`` as floored Unix seconds of ``expires_at``. The
+three indexes are the three GSIs; the table is WITHOUT ROWID, so each index also carries ``id``
+and orders ties by it, which the keyset pagination of the queries relies on.
+"""
+
+from __future__ import annotations
+
+import calendar
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from approvals.durations import StoredDuration, duration_ns
+from approvals.errors import ApprovalsError, StoreError
+from approvals.request import Request, RequestStatus
+from approvals.times import parse_time, stored_form
+
+__all__ = [
+    "COLUMNS",
+    "SCHEMA_VERSION",
+    "Connections",
+    "decode",
+    "encode",
+    "translating",
+]
+
+SCHEMA_VERSION = 1
+COLUMNS = (
+    "id",
+    "requester",
+    "profile",
+    "justification",
+    "duration",
+    "status",
+    "created_at",
+    "updated_at",
+    "expires_at",
+    "ttl",
+    "approver",
+    "approver_comment",
+)
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS requests (
+        id TEXT NOT NULL PRIMARY KEY,
+        requester TEXT NOT NULL,
+        profile TEXT NOT NULL,
+        justification TEXT NOT NULL,
+        duration INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        ttl INTEGER,
+        approver TEXT,
+        approver_comment TEXT
+    ) STRICT, WITHOUT ROWID""",
+    "CREATE INDEX IF NOT EXISTS gsi_requester ON requests (requester, created_at)",
+    "CREATE INDEX IF NOT EXISTS gsi_status ON requests (status, created_at)",
+    "CREATE INDEX IF NOT EXISTS gsi_profile ON requests (profile, created_at)",
+)
+# Idle connections kept for reuse; more can be open while borrowed.
+_KEEP_IDLE = 8
+# SQLite's primary result codes (the low byte of an extended code).
+_BUSY, _LOCKED, _CORRUPT, _NOTADB = 5, 6, 11, 26
+
+
+def encode(request: Request) -> tuple[Any, ...]:
+    """Return the row of ``request``, in :data:`COLUMNS` order, with the wire values
+    DynamoDBStore writes."""
+    return (
+        request.id,
+        request.requester,
+        request.profile,
+        request.justification,
+        duration_ns(request.duration),
+        request.status.value,
+        stored_form(request.created_at),
+        stored_form(request.updated_at),
+        stored_form(request.expires_at),
+        calendar.timegm(request.expires_at.utctimetuple()),
+        request.approver,
+        request.approver_comment,
+    )
+
+
+def decode(row: Sequence[Any]) -> Request:
+    """Return the Request a row holds, as DynamoDBStore returns the same item.
+
+    Raises StoreError (not retryable) for a row that is not a request.
+    """
+    try:
+        status = RequestStatus(row[5])
+        return Request(
+            id=row[0],
+            requester=row[1],
+            profile=row[2],
+            justification=row[3],
+            duration=StoredDuration.from_nanoseconds(row[4]),
+            status=status,
+            created_at=parse_time(row[6]),
+            updated_at=parse_time(row[7]),
+            expires_at=parse_time(row[8]),
+            approver=row[10] or "",
+            approver_comment=row[11] or "",
+        )
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise StoreError(
+            f"a stored row is malformed ({exc})", request_id=str(row[0]), retryable=False
+        ) from exc
+
+
+@contextmanager
+def translating(operation: str, path: Path, request_id: str | None = None) -> Iterator[None]:
+    """Turn every sqlite3 (and file system) error raised inside into a StoreError.
+
+    ``retryable`` is True when the database stayed locked for the whole busy timeout.
+    """
+    try:
+        yield
+    except ApprovalsError:
+        raise
+    except sqlite3.Error as exc:
+        code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+        if code in (_BUSY, _LOCKED):
+            reason = "the database stayed locked by another connection; retry"
+        elif code in (_CORRUPT, _NOTADB):
+            reason = "the file is not an approvals SQLite database, or it is corrupt"
+        else:
+            reason = str(exc)
+        raise StoreError(
+            f"{operation} on {path}: {reason} ({exc})",
+            request_id=request_id,
+            retryable=code in (_BUSY, _LOCKED),
+        ) from exc
+    except OSError as exc:
+        raise StoreError(
+            f"{operation} on {path}: {exc}", request_id=request_id, retryable=False
+        ) from exc
+
+
+class Connections:
+    """A pool of connections to one database file, each used by one thread at a time.
+
+    Every connection runs in autocommit mode (transactions are explicit), with WAL,
+    ``synchronous=FULL`` and a busy timeout. The first connection creates the parent directory
+    and the schema when they are missing.
+    """
+
+    def __init__(self, path: Path, timeout: float) -> None:
+        self.path = path
+        self._timeout = timeout
+        self._lock = threading.Lock()
+        self._idle: list[sqlite3.Connection] = []
+        self._closed = False
+        path.parent.mkdir(parents=True, exist_ok=True)
+        connection = self._connect()
+        try:
+            _prepare(connection, path)
+        except BaseException:
+            connection.close()
+            raise
+        self._idle.append(connection)
+
+    def _connect(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(
+            self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
+        )
+        try:
+            connection.execute("PRAGMA synchronous=FULL")
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+    @contextmanager
+    def borrowed(self) -> Iterator[sqlite3.Connection]:
+        """Lend a connection to the calling thread for the duration of the block."""
+        with self._lock:
+            if self._closed:
+                raise StoreError(f"the store on {self.path} is closed", retryable=False)
+            connection = self._idle.pop() if self._idle else None
+        if connection is None:
+            connection = self._connect()
+        try:
+            yield connection
+        finally:
+            if connection.in_transaction:
+                connection.rollback()
+            with self._lock:
+                keep = not self._closed and len(self._idle) < _KEEP_IDLE
+                if keep:
+                    self._idle.append(connection)
+            if not keep:
+                connection.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A connection inside ``BEGIN IMMEDIATE`` (the write lock, taken at once): committed
+        when the block ends, rolled back when it raises."""
+        with self.borrowed() as connection:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield connection
+            except BaseException:
+                connection.rollback()
+                raise
+            connection.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close the idle connections; borrowed ones close when returned."""
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for connection in idle:
+            connection.close()
+
+
+def _prepare(connection: sqlite3.Connection, path: Path) -> None:
+    """Switch the file to WAL and create the schema unless it is there (idempotent)."""
+    version = connection.execute("PRAGMA user_version").fetchone()[0]
+    if version == SCHEMA_VERSION:
+        return
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"{path} has schema version {version}; this version of approvals reads "
+            f"{SCHEMA_VERSION}: upgrade approvals",
+            retryable=False,
+        )
+    mode = connection.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+    if str(mode).lower() != "wal":
+        raise StoreError(
+            f"{path}: SQLite could not use write-ahead logging here (journal mode {mode}); "
+            "put the store on a local file system",
+            retryable=False,
+        )
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        if connection.execute("PRAGMA user_version").fetchone()[0] == 0:
+            for statement in _SCHEMA:
+                connection.execute(statement)
+            connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+    except BaseException:
+        connection.rollback()
+        raise
+    connection.execute("COMMIT")

@@ -1,0 +1,315 @@
+"""SQLiteStore: the embedded store, one SQLite file shared safely by threads and processes."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from approvals.durations import StoredDuration
+from approvals.errors import ConcurrentModification, RequestExists, RequestNotFound, ValidationError
+from approvals.request import DEFAULT_QUERY_LIMIT, Request, RequestStatus
+from approvals.store._sqlite import COLUMNS, Connections, decode, encode, translating
+from approvals.store.base import (
+    check_request_id,
+    check_status,
+    check_until,
+    check_update_input,
+    effective_limit,
+    index_bound,
+    newest_first,
+    refusal,
+)
+from approvals.store.paths import default_path
+from approvals.times import next_token, stored, stored_form
+
+__all__ = ["DEFAULT_BUSY_TIMEOUT", "PAGE_SIZE", "SQLiteStore", "default_path"]
+
+DEFAULT_BUSY_TIMEOUT = 5.0
+"""Seconds a write waits for another connection's write lock before giving up."""
+PAGE_SIZE = 200
+"""Rows an iterator reads per query."""
+
+_SELECT = f"SELECT {', '.join(COLUMNS)} FROM requests"
+_INSERT = f"INSERT INTO requests ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+_GET = f"{_SELECT} WHERE id = ?"
+_DELETE = "DELETE FROM requests WHERE id = ?"
+# The lock: the row must still have the updated_at the caller read, be pending and keep every
+# immutable field, all compared as stored, as DynamoDBStore's condition compares them.
+_UPDATE = (
+    "UPDATE requests SET status = ?, approver = ?, approver_comment = ?, updated_at = ?"
+    " WHERE id = ? AND updated_at = ? AND status = 'pending' AND requester = ? AND profile = ?"
+    " AND justification = ? AND duration = ? AND created_at = ? AND expires_at = ?"
+    f" RETURNING {', '.join(COLUMNS)}"
+)
+_PRIMARY_KEY_CONFLICT = 1555  # SQLITE_CONSTRAINT_PRIMARYKEY
+_INDEXED = ("requester", "status", "profile")
+
+
+class SQLiteStore:
+    """A :class:`~approvals.store.Store` in one SQLite file, with DynamoDBStore's semantics and
+    wire strings, so export/import between the two is exact.
+
+    Usage::
+
+        with SQLiteStore("~/approvals/requests.sqlite3") as store:
+            store.create(Request.new(requester="alice", profile="prod",
+                                     justification="Rotate the keys",
+                                     duration=timedelta(hours=1)))
+
+    The file and its parent directory are created when missing. Several threads and processes
+    may use one file at once (write-ahead logging, ``synchronous=FULL``): a write waits up to
+    ``busy_timeout`` seconds for another's lock, then raises a retryable StoreError. Every method
+    raises only :class:`~approvals.ApprovalsError`.
+    """
+
+    def __init__(
+        self, path: str | os.PathLike[str], *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT
+    ) -> None:
+        text = os.fspath(path)
+        if not isinstance(text, str) or not text or text == ":memory:":
+            raise ValidationError("path must name a file", field="path")
+        if busy_timeout < 0:
+            raise ValidationError("busy_timeout must be >= 0 seconds", field="busy_timeout")
+        self.path = Path(text).expanduser()
+        self.busy_timeout = busy_timeout
+        with translating("open", self.path):
+            self._connections = Connections(self.path, busy_timeout)
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({str(self.path)!r})"
+
+    def __enter__(self) -> SQLiteStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the store's connections; any later call raises StoreError."""
+        with translating("close", self.path):
+            self._connections.close()
+
+    # -- single-request operations -------------------------------------------------------
+
+    def create(self, request: Request) -> Request:
+        """Store a new request and return it as stored.
+
+        ValidationError for an invalid request (nothing is written); RequestExists if the id is
+        taken; StoreError for database failures.
+        """
+        check_request_id(request.id)
+        request.validate()
+        row = encode(request)
+        with self._connection("create", request.id) as connection:
+            try:
+                connection.execute(_INSERT, row)
+            except sqlite3.IntegrityError as exc:
+                if getattr(exc, "sqlite_errorcode", None) != _PRIMARY_KEY_CONFLICT:
+                    raise
+                raise RequestExists(request.id) from None
+        return Request(
+            id=request.id,
+            requester=request.requester,
+            profile=request.profile,
+            justification=request.justification,
+            duration=StoredDuration.from_nanoseconds(row[4]),
+            status=request.status,
+            created_at=stored(request.created_at),
+            updated_at=stored(request.updated_at),
+            expires_at=stored(request.expires_at),
+            approver=request.approver,
+            approver_comment=request.approver_comment,
+        )
+
+    def get(self, request_id: str) -> Request:
+        """Return the stored request; ValidationError for a malformed id, RequestNotFound if
+        absent."""
+        check_request_id(request_id)
+        with self._connection("get", request_id) as connection:
+            row = connection.execute(_GET, (request_id,)).fetchone()
+            if row is None:
+                raise RequestNotFound(request_id)
+            return decode(row)
+
+    def update(self, request: Request) -> Request:
+        """Write the transition of a request read earlier and return it as stored.
+
+        One conditional UPDATE in a write transaction: the row must still have the
+        ``updated_at`` the caller read, be pending and keep every immutable field. When it does
+        not, the row read in the same transaction decides the refusal, first that applies:
+        RequestNotFound, ConcurrentModification, InvalidStateTransition, ValidationError.
+        """
+        check_update_input(request)
+        with self._connection("update", request.id, write=True) as connection:
+            if request.status is not RequestStatus.PENDING:
+                written = _conditional_update(connection, request)
+                if written is not None:
+                    return written
+            row = connection.execute(_GET, (request.id,)).fetchone()
+            stored_request = None if row is None else decode(row)
+            # pending -> pending is never a transition: refusal always reports something.
+            error = refusal(stored_request, request)
+            if error is not None:
+                raise error
+            assert stored_request is not None
+            # Equal values stored in another representation (a hand-made Request for a row
+            # the Go service wrote): lock on the stored representation instead.
+            written = _conditional_update(connection, _as_stored(request, stored_request))
+            if written is None:
+                raise ConcurrentModification(request.id)
+            return written
+
+    def delete(self, request_id: str) -> None:
+        """Remove the request if it exists (idempotent); ValidationError for a malformed id."""
+        check_request_id(request_id)
+        with self._connection("delete", request_id) as connection:
+            connection.execute(_DELETE, (request_id,))
+
+    # -- queries -------------------------------------------------------------------------
+
+    def iter_by_requester(
+        self, requester: str, *, until: datetime | None = None
+    ) -> Iterator[Request]:
+        """Yield every request of ``requester``, newest first, read page by page.
+
+        With ``until``, start at the requests created at or before it.
+        """
+        _check_key("requester", requester)
+        return self._query("iter_by_requester", "requester", requester, until, PAGE_SIZE)
+
+    def iter_by_status(
+        self, status: RequestStatus, *, until: datetime | None = None
+    ) -> Iterator[Request]:
+        """Yield every request in ``status`` (from ``until``), newest first, page by page."""
+        wanted = check_status(status)
+        return self._query("iter_by_status", "status", wanted.value, until, PAGE_SIZE)
+
+    def iter_by_profile(self, profile: str, *, until: datetime | None = None) -> Iterator[Request]:
+        """Yield every request for ``profile`` (from ``until``), newest first, page by page."""
+        _check_key("profile", profile)
+        return self._query("iter_by_profile", "profile", profile, until, PAGE_SIZE)
+
+    def list_by_requester(self, requester: str, limit: int = DEFAULT_QUERY_LIMIT) -> list[Request]:
+        """Return up to ``limit`` requests of ``requester``, newest first."""
+        _check_key("requester", requester)
+        return self._list("list_by_requester", "requester", requester, limit)
+
+    def list_by_status(
+        self, status: RequestStatus, limit: int = DEFAULT_QUERY_LIMIT
+    ) -> list[Request]:
+        """Return up to ``limit`` requests in ``status``, newest first."""
+        wanted = check_status(status)
+        return self._list("list_by_status", "status", wanted.value, limit)
+
+    def list_by_profile(self, profile: str, limit: int = DEFAULT_QUERY_LIMIT) -> list[Request]:
+        """Return up to ``limit`` requests for ``profile``, newest first."""
+        _check_key("profile", profile)
+        return self._list("list_by_profile", "profile", profile, limit)
+
+    # -- internals -----------------------------------------------------------------------
+
+    @contextmanager
+    def _connection(
+        self, operation: str, request_id: str | None = None, *, write: bool = False
+    ) -> Iterator[sqlite3.Connection]:
+        """A connection for one operation (inside a write transaction with ``write``); every
+        database error raised in the block leaves as a StoreError."""
+        connections = self._connections
+        lend = connections.transaction if write else connections.borrowed
+        with translating(operation, self.path, request_id), lend() as connection:
+            yield connection
+
+    def _list(self, operation: str, column: str, key: str, limit: int) -> list[Request]:
+        wanted = effective_limit(limit)
+        # One row past the limit shows where the last item's second ends, most often without
+        # a second page.
+        query = self._query(operation, column, key, None, wanted + 1)
+        return list(itertools.islice(query, wanted))
+
+    def _query(
+        self, operation: str, column: str, key: str, until: datetime | None, page_size: int
+    ) -> Iterator[Request]:
+        check_until(until)
+        # Every row of until's own group is read (the index does not order within a second);
+        # newest_first drops those after until.
+        bound = None if until is None else index_bound(until)
+        return newest_first(self._rows(operation, column, key, bound, page_size), until)
+
+    def _rows(
+        self, operation: str, column: str, key: str, bound: str | None, page_size: int
+    ) -> Iterator[Request]:
+        """Yield the rows of ``column = key`` in index order (created_at, then id, descending),
+        one page per query: each page starts after the last row of the one before."""
+        assert column in _INDEXED
+        order = " ORDER BY created_at DESC, id DESC LIMIT ?"
+        parameters: tuple[Any, ...]
+        if bound is None:
+            sql, parameters = f"{_SELECT} WHERE {column} = ?{order}", (key, page_size)
+        else:
+            sql = f"{_SELECT} WHERE {column} = ? AND created_at <= ?{order}"
+            parameters = (key, bound, page_size)
+        after = f"{_SELECT} WHERE {column} = ? AND (created_at, id) < (?, ?){order}"
+        while True:
+            with self._connection(operation) as connection:
+                rows = connection.execute(sql, parameters).fetchall()
+                requests = [decode(row) for row in rows]
+            yield from requests
+            if len(rows) < page_size:
+                return
+            sql, parameters = after, (key, rows[-1][6], rows[-1][0], page_size)
+
+
+def _conditional_update(connection: sqlite3.Connection, request: Request) -> Request | None:
+    """Write ``request``'s decision and a new token if the row is still as ``request`` was
+    read; return the row as written, or None when the lock condition failed."""
+    token = next_token(request.updated_at)
+    row = encode(request)
+    rows = connection.execute(
+        _UPDATE,
+        (
+            request.status.value,
+            request.approver,
+            request.approver_comment,
+            stored_form(token),
+            request.id,
+            stored_form(request.updated_at),
+            *row[1:5],  # requester, profile, justification, duration
+            *row[6:7],  # created_at
+            *row[8:9],  # expires_at
+        ),
+    ).fetchall()
+    return decode(rows[0]) if rows else None
+
+
+def _as_stored(request: Request, stored_request: Request) -> Request:
+    """``request`` with the lock token and immutable fields in their stored representation."""
+    return Request(
+        id=request.id,
+        requester=stored_request.requester,
+        profile=stored_request.profile,
+        justification=stored_request.justification,
+        duration=stored_request.duration,
+        status=request.status,
+        created_at=stored_request.created_at,
+        updated_at=stored_request.updated_at,
+        expires_at=stored_request.expires_at,
+        approver=request.approver,
+        approver_comment=request.approver_comment,
+    )
+
+
+def _check_key(field: str, value: object) -> None:
+    if not isinstance(value, str) or not value:
+        raise ValidationError(f"{field} must be a non-empty string", field=field)
