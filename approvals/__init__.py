@@ -7,7 +7,11 @@ and the pure domain (``approvals.request``) load no botocore or PynamoDB.
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import TYPE_CHECKING, Any
+
+# A library logs; the application decides where records go (no "No handlers" fallback output).
+logging.getLogger("approvals").addHandler(logging.NullHandler())
 
 # Every public name and the module that defines it.
 _EXPORTS = {
