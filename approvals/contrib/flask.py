@@ -17,8 +17,12 @@ Usage::
 
 Configuration keys (read by :meth:`Approvals.init_app`): ``APPROVALS_TABLE`` (default
 ``sentinel-requests``), ``APPROVALS_REGION`` and ``APPROVALS_ENDPOINT_URL`` (default ``None``: the
-SDK's region, AWS's endpoint). The store lives in ``app.extensions["approvals"]``; views reach it
-with :func:`get_store`. The extension answers every library error raised in a view with an
+SDK's region, AWS's endpoint); ``APPROVALS_POLICY`` (a policy file's path or an
+:class:`~approvals.policy.ApprovalPolicy`) and ``APPROVALS_REQUIRE_RULE`` (see
+:mod:`approvals.contrib.enforcement`); ``APPROVALS_TRUSTED_PROXIES`` and
+``APPROVALS_IDENTITY_HEADER`` (for :func:`proxy_user`). The store lives in
+``app.extensions["approvals"]``; views reach it with :func:`get_store` and the policy with
+:func:`get_enforcement`. The extension answers every library error raised in a view with an
 RFC 9457 ``application/problem+json`` response (see :mod:`approvals.contrib.http`).
 """
 
@@ -38,7 +42,18 @@ from approvals.request import Request
 from approvals.store import DynamoDBStore, Store
 
 from . import api
-from .http import PROBLEM_CONTENT_TYPE, HTTPProblem, Problem, entity_tag, problem_for_exception
+from .enforcement import Enforcement
+from .http import (
+    DEFAULT_IDENTITY_HEADER,
+    PROBLEM_CONTENT_TYPE,
+    HTTPProblem,
+    Problem,
+    ProxyNetworks,
+    entity_tag,
+    parse_trusted_proxies,
+    problem_for_exception,
+    proxy_identity,
+)
 
 __all__ = [
     "CONFIG_DEFAULTS",
@@ -47,8 +62,10 @@ __all__ = [
     "IdentityLoader",
     "api_blueprint",
     "current_identity",
+    "get_enforcement",
     "get_store",
     "problem_response",
+    "proxy_user",
     "register_problem_handlers",
 ]
 
@@ -57,10 +74,14 @@ IdentityLoader = Callable[[], "str | None"]
 
 EXTENSION_KEY: Final = "approvals"
 """The key of the extension's state in ``app.extensions``."""
-CONFIG_DEFAULTS: Final[dict[str, str | None]] = {
+CONFIG_DEFAULTS: Final[dict[str, object]] = {
     "APPROVALS_TABLE": DEFAULT_TABLE_NAME,
     "APPROVALS_REGION": None,
     "APPROVALS_ENDPOINT_URL": None,
+    "APPROVALS_POLICY": None,
+    "APPROVALS_REQUIRE_RULE": False,
+    "APPROVALS_TRUSTED_PROXIES": None,
+    "APPROVALS_IDENTITY_HEADER": DEFAULT_IDENTITY_HEADER,
 }
 """The configuration keys and their defaults, set on ``app.config`` when missing."""
 
@@ -69,6 +90,8 @@ CONFIG_DEFAULTS: Final[dict[str, str | None]] = {
 class _AppState:
     extension: Approvals
     store: Store
+    enforcement: Enforcement
+    trusted_proxies: ProxyNetworks
 
 
 class Approvals:
@@ -97,10 +120,12 @@ class Approvals:
             self.init_app(app, store=store)
 
     def init_app(self, app: Flask, *, store: Store | None = None) -> None:
-        """Attach to ``app``: fill config defaults, build its store, register error handlers.
+        """Attach to ``app``: fill config defaults, build its store, load its approval policy,
+        register error handlers.
 
         Building a DynamoDBStore makes no network call. ValidationError for an invalid
-        ``APPROVALS_TABLE``.
+        ``APPROVALS_TABLE``, policy file (naming its rule and key), ``APPROVALS_REQUIRE_RULE``
+        or ``APPROVALS_TRUSTED_PROXIES``: a misconfigured app does not start.
         """
         for key, default in CONFIG_DEFAULTS.items():
             app.config.setdefault(key, default)
@@ -110,7 +135,11 @@ class Approvals:
                 region=app.config["APPROVALS_REGION"],
                 host=app.config["APPROVALS_ENDPOINT_URL"],
             )
-        app.extensions[EXTENSION_KEY] = _AppState(self, store)
+        enforcement = Enforcement.from_settings(
+            app.config["APPROVALS_POLICY"], require_rule=app.config["APPROVALS_REQUIRE_RULE"]
+        )
+        proxies = parse_trusted_proxies(app.config["APPROVALS_TRUSTED_PROXIES"])
+        app.extensions[EXTENSION_KEY] = _AppState(self, store, enforcement, proxies)
         if self.problem_handlers:
             register_problem_handlers(app)
 
@@ -152,9 +181,29 @@ def get_store(app: Flask | None = None) -> Store:
     return _state(app).store
 
 
+def get_enforcement(app: Flask | None = None) -> Enforcement:
+    """Return the approval policy ``app`` (default: the current app) enforces, from
+    ``APPROVALS_POLICY`` and ``APPROVALS_REQUIRE_RULE``."""
+    return _state(app).enforcement
+
+
 def current_identity() -> str | None:
     """Return the acting user's name in the current request (the app's identity loader)."""
     return _state().extension.load_identity()
+
+
+def proxy_user() -> str | None:
+    """An identity loader for an app behind an authenticating reverse proxy: the user named by
+    the ``APPROVALS_IDENTITY_HEADER`` header (default ``X-Forwarded-User``), accepted only when
+    the connection comes from an address in ``APPROVALS_TRUSTED_PROXIES``; otherwise None (401).
+
+    ``request.remote_addr`` must be the proxy's own address: do not rewrite it from
+    ``X-Forwarded-For`` (werkzeug's ProxyFix) unless that header, too, is set only by proxies
+    you trust. ``Approvals(app, identity_loader=proxy_user)``.
+    """
+    state = _state()
+    value = request.headers.get(current_app.config["APPROVALS_IDENTITY_HEADER"])
+    return proxy_identity(value, request.remote_addr, state.trusted_proxies)
 
 
 # -- problem responses -----------------------------------------------------------------------
@@ -201,7 +250,8 @@ def register_problem_handlers(app: Flask | Blueprint) -> None:
 def api_blueprint(name: str = "approvals_api") -> Blueprint:
     """Return a new blueprint with the JSON API (register it with a ``url_prefix``).
 
-    ``POST /requests`` (201, ``Location``, ``ETag``); ``GET /requests/<id>`` (``ETag``);
+    ``POST /requests`` (201, ``Location``, ``ETag``; approved when the policy auto-approves);
+    ``GET /requests/<id>`` (``ETag``);
     ``GET /requests?status=&requester=&profile=&limit=&cursor=`` (``{"items", "next_cursor"}``);
     ``POST /requests/<id>/approve|deny|cancel`` with ``If-Match`` (428 without) and an optional
     ``{"comment": ...}``. Every endpoint needs an identity (401) and answers errors, HTTP ones
@@ -244,7 +294,7 @@ def _request_response(stored: Request, status: int = 200) -> Response:
 def _create_request() -> Response:
     actor = _actor()
     body: Any = request.get_json()  # 415 unless JSON, 400 when unparsable
-    created = api.create_request(get_store(), body, requester=actor)
+    created = api.create_request(get_store(), body, requester=actor, enforcement=get_enforcement())
     response = _request_response(created, 201)
     response.headers["Location"] = url_for(".get_request", request_id=created.id)
     return response
@@ -273,5 +323,6 @@ def _transition(request_id: str, action: str) -> Response:
         actor=actor,
         if_match=request.headers.get("If-Match"),
         body=body,
+        enforcement=get_enforcement(),
     )
     return _request_response(changed)

@@ -3,7 +3,9 @@
 * :func:`problem_for_exception` turns the library's errors (and :class:`HTTPProblem`) into an
   RFC 9457 :class:`Problem`, from the one table :data:`ERROR_PROBLEMS`;
 * :func:`entity_tag` is a request's strong ETag, derived from its stored ``updated_at``;
-* :func:`parse_if_match` / :func:`if_match_allows` read an ``If-Match`` header (RFC 9110 §13.1.1).
+* :func:`parse_if_match` / :func:`if_match_allows` read an ``If-Match`` header (RFC 9110 §13.1.1);
+* :func:`parse_trusted_proxies` / :func:`proxy_identity` read the signed-in user from a header
+  that only an authenticating reverse proxy at a configured address may set.
 
 Usage (what both adapters do)::
 
@@ -16,9 +18,10 @@ Usage (what both adapters do)::
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -36,6 +39,7 @@ from approvals.times import stored_form
 
 __all__ = [
     "ANY_ENTITY",
+    "DEFAULT_IDENTITY_HEADER",
     "ERROR_PROBLEMS",
     "PROBLEM_CONTENT_TYPE",
     "PROBLEM_TYPE_PREFIX",
@@ -46,7 +50,9 @@ __all__ = [
     "entity_tag",
     "if_match_allows",
     "parse_if_match",
+    "parse_trusted_proxies",
     "problem_for_exception",
+    "proxy_identity",
 ]
 
 logger = logging.getLogger("approvals.contrib")
@@ -240,3 +246,59 @@ def if_match_allows(tags: tuple[EntityTag, ...], current: str) -> bool:
     Weak tags never match: approving needs the exact version. Raises nothing.
     """
     return any(not tag.weak and f'"{tag.opaque}"' == current for tag in tags)
+
+
+# -- identity from an authenticating reverse proxy --------------------------------------------
+
+DEFAULT_IDENTITY_HEADER: Final = "X-Forwarded-User"
+"""The header an authenticating proxy (oauth2-proxy, Apache/nginx auth) sets to the user's name."""
+
+ProxyNetworks = tuple["ipaddress.IPv4Network | ipaddress.IPv6Network", ...]
+
+
+def parse_trusted_proxies(
+    value: object, *, setting: str = "APPROVALS_TRUSTED_PROXIES"
+) -> ProxyNetworks:
+    """Return the networks of ``value``: None (no proxy is trusted), or an iterable of addresses
+    and CIDR networks (``["10.0.0.5", "fd00::/64"]``); one string is one entry.
+
+    ValidationError naming ``setting`` for anything that is not an address or network.
+    """
+    if value is None:
+        return ()
+    entries: Iterable[object] = [value] if isinstance(value, str) else value  # type: ignore[assignment]
+    try:
+        iter(entries)
+    except TypeError:
+        raise ValidationError(
+            f"{setting} must be a list of proxy addresses", field=setting
+        ) from None
+    networks = []
+    for entry in entries:
+        try:
+            networks.append(ipaddress.ip_network(str(entry).strip(), strict=False))
+        except ValueError:
+            raise ValidationError(
+                f"{setting}: {str(entry)[:60]!r} is not an IP address or network", field=setting
+            ) from None
+    return tuple(networks)
+
+
+def proxy_identity(
+    value: str | None, remote_addr: str | None, trusted: ProxyNetworks
+) -> str | None:
+    """Return ``value``, the identity header's value (``X-Forwarded-User``), when the connection
+    comes from a trusted proxy and the value is not blank; otherwise None: nobody is signed in.
+
+    ``remote_addr`` must be the TCP peer's address (Flask's ``request.remote_addr``, Django's
+    ``REMOTE_ADDR``), never one read from ``X-Forwarded-For``, which any client can write.
+    """
+    if not trusted or not remote_addr or not value or not value.strip():
+        return None
+    try:
+        peer = ipaddress.ip_address(remote_addr.split("%", 1)[0])
+    except ValueError:
+        return None
+    if not any(peer in network for network in trusted):
+        return None
+    return value.strip()

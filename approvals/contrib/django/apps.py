@@ -10,17 +10,19 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.utils.module_loading import import_string
 
+from approvals.errors import ValidationError
 from approvals.store import DynamoDBStore, Store
 
+from ..enforcement import Enforcement
 from .conf import SETTING, load_settings
 
 __all__ = ["ApprovalsConfig"]
 
 
 class ApprovalsConfig(AppConfig):
-    """Holds the one store of the project and registers the system checks.
+    """Holds the one store and the approval policy of the project; registers the system checks.
 
-    The store is built on first use from ``settings.APPROVALS`` and rebuilt after the setting
+    Both are built on first use from ``settings.APPROVALS`` and rebuilt after the setting
     changes (``override_settings`` in tests).
     """
 
@@ -31,6 +33,7 @@ class ApprovalsConfig(AppConfig):
     def __init__(self, app_name: str, app_module: Any) -> None:
         super().__init__(app_name, app_module)
         self._store: Store | None = None
+        self._enforcement: Enforcement | None = None
         self._store_lock = threading.Lock()
 
     def ready(self) -> None:
@@ -49,10 +52,31 @@ class ApprovalsConfig(AppConfig):
                 self._store = _build_store()
             return self._store
 
+    def get_enforcement(self) -> Enforcement:
+        """Return the project's approval policy (``POLICY``, ``REQUIRE_RULE``), loading the file
+        on first use.
+
+        ImproperlyConfigured for invalid settings or a policy file that cannot be loaded (the
+        message names the rule and key).
+        """
+        with self._store_lock:
+            if self._enforcement is None:
+                config = load_settings()
+                try:
+                    self._enforcement = Enforcement.from_settings(
+                        config.policy,
+                        require_rule=config.require_rule,
+                        setting='settings.APPROVALS["POLICY"]',
+                    )
+                except ValidationError as exc:
+                    raise ImproperlyConfigured(f'settings.APPROVALS["POLICY"]: {exc}') from exc
+            return self._enforcement
+
     def _setting_changed(self, *, setting: str, **kwargs: Any) -> None:
         if setting == SETTING:
             with self._store_lock:
                 self._store = None
+                self._enforcement = None
 
 
 def _build_store() -> Store:

@@ -2,6 +2,7 @@
 (the checks tagged ``database``) it also verifies the DynamoDB table and its indexes.
 
 IDs: approvals.E001-E004 and W001 (settings, see :func:`.conf.configuration_messages`),
+approvals.E005 (the approval policy cannot be loaded: the message names the rule and key),
 approvals.E101 (the table does not exist), E102 (an index is missing or has the wrong keys),
 E103 (the store could not be asked: credentials, network, endpoint).
 """
@@ -14,16 +15,17 @@ from typing import Any, Final
 from botocore.exceptions import BotoCoreError, ClientError
 from django.apps import AppConfig
 from django.core.checks import CheckMessage, Error, Tags, register
+from django.core.exceptions import ImproperlyConfigured
 from pynamodb.exceptions import PynamoDBException, TableDoesNotExist
 
 from approvals.errors import ApprovalsError
 from approvals.store import DynamoDBStore
 from approvals.store.translate import translate
 
-from . import get_store
+from . import get_enforcement, get_store
 from .conf import configuration_messages
 
-__all__ = ["EXPECTED_INDEXES", "check_settings", "check_table"]
+__all__ = ["EXPECTED_INDEXES", "check_policy", "check_settings", "check_table"]
 
 EXPECTED_INDEXES: Final = {
     "gsi-requester": ("requester", "created_at"),
@@ -39,6 +41,20 @@ def check_settings(
 ) -> list[CheckMessage]:
     """Report missing or invalid ``settings.APPROVALS`` (approvals.E001-E004, W001)."""
     return configuration_messages()
+
+
+@register("approvals")
+def check_policy(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """Report an approval policy (``APPROVALS["POLICY"]``) that cannot be loaded (E005)."""
+    if any(m.is_serious() for m in configuration_messages()):
+        return []
+    try:
+        get_enforcement()
+    except ImproperlyConfigured as exc:
+        return [Error(f"approvals: {exc}", id="approvals.E005")]
+    return []
 
 
 @register(Tags.database)

@@ -11,6 +11,11 @@
         "IDENTITY": None,                   # optional: dotted path of (request) -> str | None;
                                             #   default: request.user's username when signed in
         "AUTH_CHALLENGE": 'Session realm="approvals"',  # WWW-Authenticate of a 401
+        "POLICY": None,                     # optional: a policy file's path or an ApprovalPolicy
+        "REQUIRE_RULE": False,              # optional: refuse decisions no policy rule covers
+        "TRUSTED_PROXIES": None,            # optional: addresses/networks of the authenticating
+                                            #   proxy, for IDENTITY = proxy_user
+        "IDENTITY_HEADER": "X-Forwarded-User",  # the header that proxy sets
     }
 """
 
@@ -28,6 +33,8 @@ from django.utils.module_loading import import_string
 
 from approvals.store import Store
 
+from ..http import DEFAULT_IDENTITY_HEADER, parse_trusted_proxies, proxy_identity
+
 __all__ = [
     "KNOWN_KEYS",
     "SETTING",
@@ -35,11 +42,24 @@ __all__ = [
     "IdentityLoader",
     "configuration_messages",
     "load_settings",
+    "proxy_user",
+    "signed_in_username",
 ]
 
 SETTING: Final = "APPROVALS"
 """The name of the Django setting."""
-KNOWN_KEYS: Final = ("TABLE", "REGION", "ENDPOINT_URL", "STORE", "IDENTITY", "AUTH_CHALLENGE")
+KNOWN_KEYS: Final = (
+    "TABLE",
+    "REGION",
+    "ENDPOINT_URL",
+    "STORE",
+    "IDENTITY",
+    "AUTH_CHALLENGE",
+    "POLICY",
+    "REQUIRE_RULE",
+    "TRUSTED_PROXIES",
+    "IDENTITY_HEADER",
+)
 """The keys ``settings.APPROVALS`` may have."""
 _DEFAULT_CHALLENGE = 'Session realm="approvals"'
 
@@ -57,6 +77,8 @@ class ApprovalsSettings:
     store: Store | str | None
     identity: IdentityLoader
     auth_challenge: str
+    policy: object  # None, a path, or an ApprovalPolicy: loaded by ApprovalsConfig
+    require_rule: bool
 
 
 def configuration_messages() -> list[CheckMessage]:
@@ -64,6 +86,7 @@ def configuration_messages() -> list[CheckMessage]:
 
     Errors: approvals.E001 (missing), E002 (not a dict), E003 (TABLE missing or not a
     non-empty string), E004 (a value of the wrong type). Warning: approvals.W001 (unknown key).
+    The policy file is read by its own check (E005, see :mod:`.checks`), not here.
     """
     raw = getattr(settings, SETTING, None)
     if raw is None:
@@ -86,7 +109,7 @@ def configuration_messages() -> list[CheckMessage]:
                 id="approvals.E003",
             )
         )
-    for key in ("REGION", "ENDPOINT_URL", "AUTH_CHALLENGE"):
+    for key in ("REGION", "ENDPOINT_URL", "AUTH_CHALLENGE", "IDENTITY_HEADER"):
         value = raw.get(key)
         if value is not None and not isinstance(value, str):
             messages.append(
@@ -100,6 +123,14 @@ def configuration_messages() -> list[CheckMessage]:
                 id="approvals.E004",
             )
         )
+    if not isinstance(raw.get("REQUIRE_RULE", False), bool):
+        messages.append(
+            Error('settings.APPROVALS["REQUIRE_RULE"] must be True or False.', id="approvals.E004")
+        )
+    try:
+        parse_trusted_proxies(raw.get("TRUSTED_PROXIES"), setting="TRUSTED_PROXIES")
+    except ValueError as exc:
+        messages.append(Error(f"settings.APPROVALS: {exc}.", id="approvals.E004"))
     store = raw.get("STORE")
     if store is not None and not isinstance(store, (str, Store)):
         messages.append(
@@ -143,7 +174,28 @@ def load_settings() -> ApprovalsSettings:
         store=raw.get("STORE"),
         identity=identity if identity is not None else signed_in_username,
         auth_challenge=raw.get("AUTH_CHALLENGE") or _DEFAULT_CHALLENGE,
+        policy=raw.get("POLICY"),
+        require_rule=raw.get("REQUIRE_RULE", False),
     )
+
+
+def proxy_user(request: HttpRequest) -> str | None:
+    """An IDENTITY for a project behind an authenticating reverse proxy: the user named by
+    ``APPROVALS["IDENTITY_HEADER"]`` (default ``X-Forwarded-User``), accepted only when
+    ``REMOTE_ADDR`` is in ``APPROVALS["TRUSTED_PROXIES"]``; otherwise None (401).
+
+    ``REMOTE_ADDR`` must be the proxy's own address (the TCP peer), never copied from
+    ``X-Forwarded-For``. ImproperlyConfigured for a malformed ``TRUSTED_PROXIES``.
+    """
+    raw: Mapping[str, Any] = getattr(settings, SETTING, None) or {}
+    try:
+        trusted = parse_trusted_proxies(
+            raw.get("TRUSTED_PROXIES"), setting='settings.APPROVALS["TRUSTED_PROXIES"]'
+        )
+    except ValueError as exc:
+        raise ImproperlyConfigured(str(exc)) from exc
+    value = request.headers.get(raw.get("IDENTITY_HEADER") or DEFAULT_IDENTITY_HEADER)
+    return proxy_identity(value, request.META.get("REMOTE_ADDR"), trusted)
 
 
 def signed_in_username(request: HttpRequest) -> str | None:

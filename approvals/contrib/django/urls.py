@@ -12,6 +12,7 @@ from . import views
 app_name = "approvals"
 
 urlpatterns = [
+    path("csrf", views.csrf_token, name="csrf"),
     path("requests", views.requests_collection, name="requests"),
     path("requests/<str:request_id>", views.request_detail, name="request"),
     re_path(

@@ -1,8 +1,10 @@
 """The JSON API as Django views; include :mod:`approvals.contrib.django.urls` to serve them.
 
 The rules are :mod:`approvals.contrib.api`'s (identity from ``settings.APPROVALS["IDENTITY"]``,
-``If-Match`` on transitions, cursor pagination); these views only translate HTTP in and out.
-Django's CSRF protection stays on: a browser client sends the ``X-CSRFToken`` header.
+``If-Match`` on transitions, the approval policy, cursor pagination); these views only translate
+HTTP in and out. Django's CSRF protection stays on: a JavaScript client reads the token from
+``GET csrf`` (:func:`csrf_token`, which also sets the ``csrftoken`` cookie) and sends it as the
+``X-CSRFToken`` header of every POST.
 """
 
 from __future__ import annotations
@@ -11,17 +13,37 @@ import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.urls import reverse
+from django.views.decorators.csrf import ensure_csrf_cookie
 
 from approvals.request import Request
 
 from .. import api
 from ..http import HTTPProblem, entity_tag
-from . import get_store
+from . import get_enforcement, get_store
 from .conf import load_settings
 from .problems import handle_approvals_errors
 
-__all__ = ["request_detail", "requests_collection", "transition"]
+__all__ = ["CSRF_HEADER", "csrf_token", "request_detail", "requests_collection", "transition"]
+
+CSRF_HEADER = "X-CSRFToken"
+"""The header a client sends the CSRF token in (Django's default ``CSRF_HEADER_NAME``)."""
+
+
+@ensure_csrf_cookie
+@handle_approvals_errors
+def csrf_token(request: HttpRequest) -> HttpResponse:
+    """``GET /csrf``: ``{"csrf_token": ..., "header": "X-CSRFToken"}``, the same token in the
+    ``X-CSRFToken`` response header, and the ``csrftoken`` cookie set. Needs no identity: the
+    token only proves that a POST comes from a page of this site."""
+    if request.method != "GET":
+        raise _method_not_allowed("GET")
+    token = get_token(request)
+    response = JsonResponse({"csrf_token": token, "header": CSRF_HEADER})
+    response[CSRF_HEADER] = token
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @handle_approvals_errors
@@ -36,7 +58,9 @@ def requests_collection(request: HttpRequest) -> HttpResponse:
         )
     if request.method == "POST":
         actor = _actor(request)
-        created = api.create_request(get_store(), _json_body(request), requester=actor)
+        created = api.create_request(
+            get_store(), _json_body(request), requester=actor, enforcement=get_enforcement()
+        )
         response = _request_response(created, 201)
         namespace = request.resolver_match.namespace if request.resolver_match else None
         response["Location"] = reverse(
@@ -69,6 +93,7 @@ def transition(request: HttpRequest, request_id: str, action: str) -> HttpRespon
         actor=actor,
         if_match=request.headers.get("If-Match"),
         body=_json_body(request) if request.body else None,
+        enforcement=get_enforcement(),
     )
     return _request_response(changed)
 

@@ -1,0 +1,172 @@
+"""What an approver page shows, without a framework: both example apps render these rows.
+
+:func:`approver_page` returns one page of the pending requests the signed-in user may decide
+(filtered by the app's :class:`~approvals.contrib.enforcement.Enforcement`, paged with the JSON
+API's cursor, so nothing is capped) and the user's own newest requests. Each :class:`Row` carries
+what a person needs to tell two requests apart and to act safely: the id (short and full), the
+ETag to send back, the duration in Go's syntax (``1h``, ``90m``), created and expiry times both
+relative ("in 23 hours") and exact (for a tooltip), and whether Approve / Deny / Cancel may be
+offered at all (never on an expired request, even while it is still stored as pending).
+
+Usage (a Flask view)::
+
+    page = approver_page(get_store(), user, get_enforcement(), cursor=request.args.get("cursor"))
+    return render_template("index.html", page=page)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Final
+
+from approvals.request import Request, RequestStatus, same_identity
+from approvals.store import Store
+
+from .enforcement import Enforcement
+from .http import entity_tag
+from .listing import list_requests
+
+__all__ = [
+    "MINE_SIZE",
+    "PAGE_SIZE",
+    "SHORT_ID_LENGTH",
+    "ApproverPage",
+    "Moment",
+    "Row",
+    "approver_page",
+    "go_duration",
+    "relative_time",
+    "row_for",
+]
+
+PAGE_SIZE: Final = 50
+"""Rows of decidable requests per page; the rest are one cursor away."""
+MINE_SIZE: Final = 20
+"""How many of the user's own newest requests the page shows."""
+SHORT_ID_LENGTH: Final = 8
+"""Characters of the id shown in a row (the full id is in its tooltip and copy button)."""
+
+
+@dataclass(frozen=True)
+class Moment:
+    """A point in time as a page shows it: ``relative`` in the text, ``exact`` in a tooltip,
+    ``iso`` for the ``datetime`` attribute of ``<time>``."""
+
+    iso: str
+    exact: str
+    relative: str
+
+
+@dataclass(frozen=True)
+class Row:
+    """One request on the page, with the decisions the signed-in user may take on it."""
+
+    request: Request
+    etag: str
+    short_id: str
+    duration: str
+    created: Moment
+    expires: Moment
+    expired: bool  # still pending, but past expires_at: nobody can decide it any more
+    can_decide: bool  # pending, unexpired, and the policy lets this user approve or deny
+    can_cancel: bool  # pending and the user's own
+
+
+@dataclass(frozen=True)
+class ApproverPage:
+    """``decide``: one page of requests the user may decide (newest first) and the cursor of
+    the next page (None on the last); ``mine``: the user's :data:`MINE_SIZE` newest requests."""
+
+    decide: list[Row]
+    next_cursor: str | None
+    mine: list[Row]
+
+
+def approver_page(
+    store: Store,
+    user: str,
+    enforcement: Enforcement,
+    *,
+    cursor: str | None = None,
+    page_size: int = PAGE_SIZE,
+    now: datetime | None = None,
+) -> ApproverPage:
+    """Return the page for ``user``: pending requests ``enforcement`` lets them decide (expired
+    ones included, marked, so that an approver sees why nothing happened), from ``cursor`` on.
+
+    ValidationError (field ``cursor``) for a malformed cursor; StoreError from the store.
+    """
+    now = now or datetime.now(timezone.utc)
+    query = {"status": RequestStatus.PENDING.value, "limit": str(page_size)}
+    if cursor:
+        query["cursor"] = cursor
+    pending = list_requests(
+        store, query, where=lambda request: enforcement.may_decide(request, user)
+    )
+    mine = list_requests(store, {"requester": user, "limit": str(MINE_SIZE)})
+    return ApproverPage(
+        decide=[row_for(r, user, enforcement, now) for r in pending.items],
+        next_cursor=pending.next_cursor,
+        mine=[row_for(r, user, enforcement, now) for r in mine.items],
+    )
+
+
+def row_for(request: Request, user: str, enforcement: Enforcement, now: datetime) -> Row:
+    """Return the row of ``request`` as ``user`` sees it at ``now``. Raises nothing."""
+    pending = request.status is RequestStatus.PENDING
+    expired = pending and now >= request.expires_at
+    return Row(
+        request=request,
+        etag=entity_tag(request),
+        short_id=request.id[:SHORT_ID_LENGTH],
+        duration=go_duration(request.duration),
+        created=_moment(request.created_at, now),
+        expires=_moment(request.expires_at, now),
+        expired=expired,
+        can_decide=pending and not expired and enforcement.may_decide(request, user),
+        can_cancel=pending and same_identity(user, request.requester),
+    )
+
+
+def go_duration(value: timedelta) -> str:
+    """Return ``value`` in Go's duration syntax, in one unit when it is a whole number of hours
+    or minutes (``1h``, ``90m``), else as Go's ``Duration.String`` writes it (``45s``,
+    ``1m30s``, ``1h0m5s``). Raises nothing."""
+    total = value.total_seconds()
+    if total > 0 and total.is_integer():
+        whole = int(total)
+        if whole % 3600 == 0:
+            return f"{whole // 3600}h"
+        if whole % 60 == 0:
+            return f"{whole // 60}m"
+    hours, rest = divmod(total, 3600)
+    minutes, seconds = divmod(rest, 60)
+    text = f"{int(hours)}h" if hours else ""
+    text += f"{int(minutes)}m" if hours or minutes else ""
+    return text + f"{seconds:g}s"
+
+
+_UNITS = (("day", 86400), ("hour", 3600), ("minute", 60))
+
+
+def relative_time(when: datetime, now: datetime) -> str:
+    """Return ``when`` relative to ``now`` in words: ``5 minutes ago``, ``in 23 hours``,
+    ``just now`` (under a minute either way); the largest whole unit, rounded down."""
+    seconds = (when - now).total_seconds()
+    span = abs(seconds)
+    for unit, size in _UNITS:
+        if span >= size:
+            count = int(span // size)
+            text = f"{count} {unit}" + ("" if count == 1 else "s")
+            return f"in {text}" if seconds > 0 else f"{text} ago"
+    return "just now"
+
+
+def _moment(when: datetime, now: datetime) -> Moment:
+    utc = when.astimezone(timezone.utc)
+    return Moment(
+        iso=utc.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        exact=utc.strftime("%Y-%m-%d %H:%M:%S UTC"),
+        relative=relative_time(when, now),
+    )

@@ -1,0 +1,134 @@
+"""Who may decide what: an app's :class:`~approvals.policy.ApprovalPolicy`, enforced the same way
+by the JSON API, both example apps and any view of your own (no framework import).
+
+* On create, :meth:`Enforcement.on_create` lets the policy auto-approve (status approved,
+  approver = requester, comment ``auto-approved by policy``, as the Go service stores it).
+* On approve / deny, :meth:`Enforcement.check_decision` refuses anyone the policy's rule for the
+  request's profile does not list (:class:`~approvals.contrib.http.HTTPProblem` 403
+  ``not-approver`` naming the rule). Without a matching rule anyone but the requester may decide
+  (the Go service's pass-through) unless ``require_rule`` is set (403 ``no-rule``).
+* Self-decisions, in any spelling (``Alice`` on ``alice``'s request), are left to
+  :meth:`~approvals.Request.approve` / :meth:`~approvals.Request.deny`, which refuse them with a
+  ValidationError naming ``approver`` (422).
+
+Usage::
+
+    enforcement = Enforcement.from_settings("/etc/approvals/policy.yaml", require_rule=False)
+    if enforcement.may_decide(request, "bob"):
+        ...
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from approvals.errors import ValidationError
+from approvals.request import Request, same_identity
+
+from .http import HTTPProblem
+
+if TYPE_CHECKING:
+    from approvals.policy import ApprovalPolicy
+
+__all__ = ["Enforcement"]
+
+
+@dataclass(frozen=True)
+class Enforcement:
+    """The approval policy an app enforces (None: anyone but the requester decides) and whether
+    a profile without a rule may be decided at all (``require_rule``)."""
+
+    policy: ApprovalPolicy | None = None
+    require_rule: bool = False
+
+    @classmethod
+    def from_settings(
+        cls, policy: object, *, require_rule: object = False, setting: str = "APPROVALS_POLICY"
+    ) -> Enforcement:
+        """Build from an app's settings: ``policy`` is None or ``""`` (no policy), a path to the
+        policy file (str or path-like), or an ApprovalPolicy.
+
+        ValidationError naming ``setting`` for another type, a require_rule that is not a bool, or
+        require_rule without a policy (nobody could decide anything); ValidationError from
+        :meth:`ApprovalPolicy.from_file` for a file that is missing or malformed.
+        """
+        if not isinstance(require_rule, bool):
+            raise ValidationError(f"{setting}: require_rule must be True or False", field=setting)
+        loaded = None if policy is None or policy == "" else _load_policy(policy, setting)
+        if require_rule and loaded is None:
+            raise ValidationError(
+                f"requiring a rule needs a policy: set {setting}, or nobody may decide anything",
+                field=setting,
+            )
+        return cls(loaded, require_rule)
+
+    def on_create(self, request: Request) -> Request:
+        """Return ``request`` as it is to be stored: auto-approved when the policy says so,
+        otherwise unchanged. Raises nothing."""
+        if self.policy is None:
+            return request
+        return self.policy.auto_approve(request)
+
+    def may_decide(self, request: Request, actor: str) -> bool:
+        """True when ``actor`` may approve or deny ``request`` as far as identity and policy go
+        (whether it is still pending and unexpired is the request's own business)."""
+        if same_identity(actor, request.requester):
+            return False
+        return self._refusal(request, actor) is None
+
+    def check_decision(self, request: Request, actor: str) -> None:
+        """Raise HTTPProblem 403 when the policy does not let ``actor`` decide ``request``:
+        ``not-approver`` (with ``rule``) or ``no-rule`` under ``require_rule``.
+
+        Returns quietly for the requester: the request's own transition refuses a
+        self-decision with a ValidationError naming ``approver``.
+        """
+        if same_identity(actor, request.requester):
+            return
+        refusal = self._refusal(request, actor)
+        if refusal is not None:
+            raise refusal
+
+    def _refusal(self, request: Request, actor: str) -> HTTPProblem | None:
+        if self.policy is None:
+            return None
+        rule = self.policy.rule_for(request.profile)
+        if rule is None:
+            if not self.require_rule:
+                return None
+            return HTTPProblem(
+                403,
+                "no-rule",
+                "No approval rule for this profile",
+                f"no rule of the approval policy covers profile {request.profile!r}, and this app "
+                f"requires one: nobody may decide request {request.id}",
+                request_id=request.id,
+                profile=request.profile,
+            )
+        if self.policy.may_approve(request, actor):
+            return None
+        return HTTPProblem(
+            403,
+            "not-approver",
+            "Not an approver of this request",
+            f"{actor} is not an approver under rule {rule.name!r} (profile {request.profile!r}), "
+            f"so may not decide request {request.id}",
+            request_id=request.id,
+            rule=rule.name,
+        )
+
+
+def _load_policy(policy: object, setting: str) -> ApprovalPolicy:
+    from approvals.policy import ApprovalPolicy
+
+    if isinstance(policy, ApprovalPolicy):
+        return policy
+    if isinstance(policy, (str, os.PathLike)):
+        return ApprovalPolicy.from_file(os.fspath(policy))
+    raise ValidationError(
+        f"{setting} must be a path to a policy file or an ApprovalPolicy, "
+        f"not {type(policy).__name__}",
+        field=setting,
+    )
