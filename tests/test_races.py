@@ -1,16 +1,20 @@
 """Races: 16 threads on one store, every scenario repeated; nothing is lost or doubled.
 
-They run on MemoryStore and dynalite (an HTTP server that serializes conditional writes). moto,
-in-process or as a server, does not serialize concurrent conditional writes (raw boto3 sees two
-winners of one conditional UpdateItem), so a race there would measure moto, not this library.
+They run on MemoryStore, SQLiteStore and dynalite (an HTTP server that serializes conditional
+writes). moto, in-process or as a server, does not serialize concurrent conditional writes (raw
+boto3 sees two winners of one conditional UpdateItem), so a race there would measure moto, not
+this library. SQLiteStore also races across processes: several processes, each with its own
+store on one file, as the CLI, a web app and a migration script share the local store.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
 import threading
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -22,6 +26,7 @@ from approvals import (
     MemoryStore,
     RequestExists,
     RequestStatus,
+    SQLiteStore,
     Store,
 )
 from tests.helpers import make_dynamodb_store, new_request
@@ -32,7 +37,7 @@ ROUNDS = 50
 T = TypeVar("T")
 
 
-@pytest.fixture(params=["memory", "dynalite"])
+@pytest.fixture(params=["memory", "sqlite", "dynalite"])
 def backend(request: pytest.FixtureRequest) -> str:
     name: str = request.param
     return name
@@ -42,6 +47,10 @@ def backend(request: pytest.FixtureRequest) -> str:
 def race_store(request: pytest.FixtureRequest, backend: str) -> Store:
     if backend == "memory":
         return MemoryStore()
+    if backend == "sqlite":
+        store = SQLiteStore(request.getfixturevalue("tmp_path") / "requests.sqlite3")
+        request.addfinalizer(store.close)
+        return store
     endpoint = request.getfixturevalue("dynalite_endpoint")
     return make_dynamodb_store(endpoint, max_pool_connections=THREADS * 2)
 
@@ -190,4 +199,76 @@ def test_workers_retrying_on_conflict_lose_no_update(race_store: Store, backend:
         decided=decided,
         conflicts_retried=conflicts_retried,
         lost_updates=lost,
+    )
+
+
+PROCESSES = 4
+PROCESS_ROUNDS = 25
+
+
+def _approve_in_a_process(path: str, worker: int, tasks: Any, results: Any, barrier: Any) -> None:
+    """A process with its own store on ``path``: for every request id it is given, its
+    THREADS // PROCESSES threads read the request, wait for every racer, then approve it."""
+    store = SQLiteStore(path)
+    while (request_id := tasks.get()) is not None:
+        read = store.get(request_id)
+        outcomes: list[tuple[str, str]] = []
+
+        def approve(n: int, read: Any = read, outcomes: Any = outcomes) -> None:
+            name = f"approver-{worker}-{n}"
+            barrier.wait()
+            try:
+                store.update(read.approve(name))
+                outcomes.append((name, "success"))
+            except ApprovalsError as error:
+                outcomes.append((name, type(error).__name__))
+
+        threads = [threading.Thread(target=approve, args=(n,)) for n in range(THREADS // PROCESSES)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        results.put(outcomes)
+    store.close()
+
+
+def test_approvers_in_several_processes_on_one_file_exactly_one_wins(tmp_path: Path) -> None:
+    path = str(tmp_path / "requests.sqlite3")
+    store = SQLiteStore(path)
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(THREADS, timeout=60)
+    results = context.Queue()
+    tasks = [context.Queue() for _ in range(PROCESSES)]
+    workers = [
+        context.Process(target=_approve_in_a_process, args=(path, n, tasks[n], results, barrier))
+        for n in range(PROCESSES)
+    ]
+    for worker in workers:
+        worker.start()
+    totals: Counter[str] = Counter()
+    try:
+        for _ in range(PROCESS_ROUNDS):
+            request_id = store.create(new_request()).id
+            for queue in tasks:
+                queue.put(request_id)
+            outcomes = [o for _ in range(PROCESSES) for o in results.get(timeout=120)]
+            winners = [name for name, outcome in outcomes if outcome == "success"]
+            assert len(winners) == 1
+            losers = {outcome for _, outcome in outcomes if outcome != "success"}
+            assert losers <= {"ConcurrentModification", "InvalidStateTransition"}
+            stored = store.get(request_id)
+            assert stored.status is RequestStatus.APPROVED and stored.approver == winners[0]
+            totals += Counter(outcome for _, outcome in outcomes)
+    finally:
+        for queue in tasks:
+            queue.put(None)
+        for worker in workers:
+            worker.join(timeout=60)
+        store.close()
+    assert all(worker.exitcode == 0 for worker in workers)
+    record(
+        "races",
+        f"{THREADS} approvers in {PROCESSES} processes, one request (sqlite file)",
+        rounds=PROCESS_ROUNDS,
+        **totals,
     )
