@@ -53,6 +53,8 @@ _EXPORTS = {
     "Store": "approvals.store.base",
     "MemoryStore": "approvals.store.memory",
     "DynamoDBStore": "approvals.store.dynamodb",
+    "ApprovalPolicy": "approvals.policy",
+    "ApprovalRule": "approvals.policy",
     "SQLiteStore": "approvals.store.sqlite",
 }
 
@@ -123,6 +125,8 @@ if TYPE_CHECKING:
     )
     from approvals.model import RequestModel as RequestModel
     from approvals.model import bind_model as bind_model
+    from approvals.policy import ApprovalPolicy as ApprovalPolicy
+    from approvals.policy import ApprovalRule as ApprovalRule
     from approvals.request import (
         AUTO_APPROVED_COMMENT as AUTO_APPROVED_COMMENT,
     )
