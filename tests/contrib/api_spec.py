@@ -2,13 +2,14 @@
 
 A framework's test module subclasses :class:`ApiSpec` (collected as ``Test...``) and provides two
 fixtures: ``api`` (an :class:`Api` on a MemoryStore) and ``api_on`` (a factory of an :class:`Api`
-on a given store, for the tests that run on every store backend).
+on a given store, for the tests that run on every store backend, optionally with an approval
+policy and with the identity read from a reverse proxy's header: see :class:`ApiOn`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
@@ -31,10 +32,28 @@ from approvals import (
     Throttled,
     ValidationError,
 )
-from approvals.contrib.http import PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_PREFIX
+from approvals.contrib.http import PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_PREFIX, entity_tag
+from approvals.policy import ApprovalPolicy
+from approvals.request import AUTO_APPROVED_COMMENT
 from approvals.store import Store
 
 HOUR = timedelta(hours=1)
+
+ONCALL_POLICY = """
+version: "1"
+rules:
+  - name: prod-oncall
+    profiles: [production, billing]
+    approvers: [bob, Carol]
+  - name: sandbox-self-service
+    profiles: [sandbox]
+    approvers: [bob]
+    auto_approve:
+      users: [alice]
+      max_duration: 1h
+"""
+"""The policy of the security cases: production needs bob or carol; alice's sandbox requests of
+at most an hour approve themselves; any other profile has no rule."""
 
 
 @dataclass
@@ -71,7 +90,22 @@ class Api(Protocol):
     ) -> Reply: ...
 
 
-ApiOn = Callable[[Store], Api]
+class ApiOn(Protocol):
+    """Build an :class:`Api` on ``store``. ``policy`` and ``require_rule`` configure the app's
+    approval policy (``APPROVALS_POLICY`` / ``APPROVALS["POLICY"]``). With ``trusted_proxies``
+    the app reads the identity with the framework's proxy loader from those addresses only, and
+    the client sends ``user`` as ``X-Forwarded-User`` from 127.0.0.1 (the test client's
+    address); otherwise the identity travels in a test-only header."""
+
+    def __call__(
+        self,
+        store: Store,
+        *,
+        policy: ApprovalPolicy | None = None,
+        require_rule: bool = False,
+        trusted_proxies: list[str] | None = None,
+    ) -> Api: ...
+
 
 NEW_REQUEST = {
     "profile": "production",
@@ -486,6 +520,148 @@ class ApiSpec:
         assert_problem(reply, 412, "concurrent-modification")
         assert store.get(request_id).approver == "bob"
 
+    # -- approval policy and identity --------------------------------------------------------
+
+    @pytest.mark.parametrize("action", ["approve", "deny"])
+    def test_someone_the_policy_does_not_list_is_403_naming_the_rule(
+        self, api_on: ApiOn, action: str
+    ) -> None:
+        api = api_on(MemoryStore(), policy=ApprovalPolicy.from_yaml(ONCALL_POLICY))
+        created = submit(api, user="alice", profile="production")
+        reply = api.post(
+            f"/requests/{created.body['id']}/{action}",
+            user="dave",
+            headers={"If-Match": created.headers["ETag"]},
+        )
+        assert_problem(reply, 403, "not-approver")
+        assert reply.body["rule"] == "prod-oncall"
+        assert "prod-oncall" in reply.body["detail"]
+        assert reply.body["request_id"] == created.body["id"]
+        assert api.store.get(created.body["id"]).status is RequestStatus.PENDING
+
+    def test_an_approver_the_policy_lists_in_another_spelling_may_approve(
+        self, api_on: ApiOn
+    ) -> None:
+        api = api_on(MemoryStore(), policy=ApprovalPolicy.from_yaml(ONCALL_POLICY))
+        created = submit(api, user="alice", profile="billing")
+        reply = api.post(
+            f"/requests/{created.body['id']}/approve",
+            user="carol",  # listed as Carol
+            headers={"If-Match": created.headers["ETag"]},
+        )
+        assert reply.status == 200, reply.body
+        assert reply.body["approver"] == "carol"
+
+    def test_a_profile_no_rule_covers_may_be_decided_by_anyone_but_the_requester(
+        self, api_on: ApiOn
+    ) -> None:
+        api = api_on(MemoryStore(), policy=ApprovalPolicy.from_yaml(ONCALL_POLICY))
+        created = submit(api, user="alice", profile="staging")
+        reply = api.post(
+            f"/requests/{created.body['id']}/approve",
+            user="dave",
+            headers={"If-Match": created.headers["ETag"]},
+        )
+        assert reply.status == 200, reply.body
+
+    def test_requiring_a_rule_refuses_a_profile_no_rule_covers(self, api_on: ApiOn) -> None:
+        api = api_on(
+            MemoryStore(), policy=ApprovalPolicy.from_yaml(ONCALL_POLICY), require_rule=True
+        )
+        created = submit(api, user="alice", profile="staging")
+        reply = api.post(
+            f"/requests/{created.body['id']}/approve",
+            user="bob",
+            headers={"If-Match": created.headers["ETag"]},
+        )
+        assert_problem(reply, 403, "no-rule")
+        assert "staging" in reply.body["detail"]
+        assert api.store.get(created.body["id"]).status is RequestStatus.PENDING
+
+    @pytest.mark.parametrize("action", ["approve", "deny"])
+    @pytest.mark.parametrize("approver", ["Alice", "ALICE", "\uff41lice"])  # fullwidth a: NFKC
+    def test_deciding_ones_own_request_in_another_spelling_is_422(
+        self, api_on: ApiOn, action: str, approver: str
+    ) -> None:
+        api = api_on(MemoryStore(), policy=ApprovalPolicy.from_yaml(ONCALL_POLICY))
+        created = submit(api, user="alice", profile="staging")
+        reply = api.post(
+            f"/requests/{created.body['id']}/{action}",
+            user=approver,
+            headers={"If-Match": created.headers["ETag"]},
+        )
+        assert_problem(reply, 422, "validation-error")
+        assert reply.body["field"] == "approver"
+        assert api.store.get(created.body["id"]).status is RequestStatus.PENDING
+
+    def test_the_requester_may_cancel_in_another_spelling(self, api: Api) -> None:
+        created = submit(api, user="alice")
+        reply = api.post(
+            f"/requests/{created.body['id']}/cancel",
+            user="Alice",
+            headers={"If-Match": created.headers["ETag"]},
+        )
+        assert reply.status == 200, reply.body
+        assert reply.body["status"] == "cancelled"
+
+    def test_a_forged_identity_header_from_an_untrusted_address_is_401(self, api_on: ApiOn) -> None:
+        api = api_on(MemoryStore(), trusted_proxies=["192.0.2.10"])  # the proxy is elsewhere
+        stored = pending_request(api.store, requester="alice")
+        etag = entity_tag(stored)
+        reply = api.post(f"/requests/{stored.id}/approve", user="Alice", headers={"If-Match": etag})
+        assert_problem(reply, 401, "unauthenticated")
+        assert api.store.get(stored.id).status is RequestStatus.PENDING
+
+    def test_the_identity_header_from_the_trusted_proxy_names_the_user(self, api_on: ApiOn) -> None:
+        api = api_on(MemoryStore(), trusted_proxies=["127.0.0.0/8"])
+        stored = pending_request(api.store, requester="alice")
+        etag = entity_tag(stored)
+        self_approval = api.post(
+            f"/requests/{stored.id}/approve", user="Alice", headers={"If-Match": etag}
+        )
+        assert_problem(self_approval, 422, "validation-error")
+        reply = api.post(f"/requests/{stored.id}/approve", user="bob", headers={"If-Match": etag})
+        assert reply.status == 200, reply.body
+        assert reply.body["approver"] == "bob"
+
+    def test_create_auto_approved_by_the_policy_is_201_approved_as_go_stores_it(
+        self, api_on: ApiOn
+    ) -> None:
+        api = api_on(MemoryStore(), policy=ApprovalPolicy.from_yaml(ONCALL_POLICY))
+        reply = submit(api, user="alice", profile="sandbox", duration_seconds=1800)
+        assert (reply.body["status"], reply.body["approver"], reply.body["approver_comment"]) == (
+            "approved",
+            "alice",
+            AUTO_APPROVED_COMMENT,
+        )
+        stored = api.store.get(reply.body["id"])
+        assert stored.is_auto_approved
+        assert reply.headers["ETag"] == entity_tag(stored)
+
+    @pytest.mark.parametrize(
+        ("user", "fields"),
+        [
+            ("alice", {"profile": "sandbox", "duration_seconds": 7200}),  # over max_duration
+            ("dave", {"profile": "sandbox", "duration_seconds": 1800}),  # not in users
+            ("alice", {"profile": "production", "duration_seconds": 1800}),  # no auto_approve
+        ],
+    )
+    def test_create_the_policy_does_not_auto_approve_is_pending(
+        self, api_on: ApiOn, user: str, fields: dict[str, Any]
+    ) -> None:
+        api = api_on(MemoryStore(), policy=ApprovalPolicy.from_yaml(ONCALL_POLICY))
+        reply = submit(api, user=user, **fields)
+        assert (reply.body["status"], reply.body["approver"]) == ("pending", "")
+
+    @pytest.mark.parametrize("action", ["approve", "deny"])
+    def test_an_expired_request_cannot_be_decided(self, api: Api, action: str) -> None:
+        stored = pending_request(api.store, now=datetime.now(timezone.utc) - timedelta(days=2))
+        reply = api.post(
+            f"/requests/{stored.id}/{action}", headers={"If-Match": entity_tag(stored)}
+        )
+        assert_problem(reply, 409, "invalid-state-transition")
+        assert api.store.get(stored.id).status is RequestStatus.PENDING
+
     # -- listing -----------------------------------------------------------------------------
 
     def test_a_cursor_walk_returns_every_match_once_newest_first(
@@ -514,6 +690,14 @@ class ApiSpec:
             store.update(store.get(request.id).approve("bob"))
         rest = walk(api, {"status": "pending"}, limit=2, cursor=first.body["next_cursor"])
         assert [r["id"] for r in rest] == [created[2].id, created[1].id, created[0].id]
+
+    def test_paging_walks_past_fifty_rows(self, api: Api) -> None:
+        start = datetime.now(timezone.utc) - timedelta(minutes=30)
+        created = [pending_request(api.store, now=start + timedelta(seconds=i)) for i in range(120)]
+        first = api.get("/requests?status=pending&limit=50")
+        assert len(first.body["items"]) == 50
+        seen = walk(api, {"status": "pending"}, limit=50)
+        assert [r["id"] for r in seen] == [r.id for r in reversed(created)]
 
     def test_filters_combine(self, api: Api) -> None:
         mine = pending_request(api.store, requester="alice", profile="production")

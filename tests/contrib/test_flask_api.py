@@ -14,18 +14,41 @@ from flask import Flask
 from flask import request as flask_request
 
 from approvals import DynamoDBStore, MemoryStore, Store
-from approvals.contrib.flask import Approvals, api_blueprint
+from approvals.contrib.flask import Approvals, api_blueprint, proxy_user
+from approvals.policy import ApprovalPolicy
 from tests.contrib.api_spec import ApiOn, ApiSpec, Reply, walk
 from tests.helpers import REGION, go_written_items, make_dynamodb_store
 
 
 class FlaskApi:
-    """The Api of api_spec on a Flask app; the acting user travels in the X-User header."""
+    """The Api of api_spec on a Flask app; the acting user travels in the X-User header, or in
+    X-Forwarded-User to :func:`proxy_user` when ``trusted_proxies`` is given."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        policy: ApprovalPolicy | None = None,
+        require_rule: bool = False,
+        trusted_proxies: list[str] | None = None,
+    ) -> None:
         self.store = store
+        self.user_header = "X-User" if trusted_proxies is None else "X-Forwarded-User"
         app = Flask(__name__)
-        Approvals(app, store=store, identity_loader=lambda: flask_request.headers.get("X-User"))
+        app.config.update(
+            APPROVALS_POLICY=policy,
+            APPROVALS_REQUIRE_RULE=require_rule,
+            APPROVALS_TRUSTED_PROXIES=trusted_proxies,
+        )
+        Approvals(
+            app,
+            store=store,
+            identity_loader=(
+                (lambda: flask_request.headers.get("X-User"))
+                if trusted_proxies is None
+                else proxy_user
+            ),
+        )
         app.register_blueprint(api_blueprint(), url_prefix="/api")
         self.client = app.test_client()
 
@@ -53,9 +76,8 @@ class FlaskApi:
         )
         return self._reply(response)
 
-    @staticmethod
-    def _headers(user: str | None, headers: dict[str, str] | None) -> dict[str, str]:
-        return {**({"X-User": user} if user else {}), **(headers or {})}
+    def _headers(self, user: str | None, headers: dict[str, str] | None) -> dict[str, str]:
+        return {**({self.user_header: user} if user else {}), **(headers or {})}
 
     @staticmethod
     def _reply(response: Any) -> Reply:

@@ -9,16 +9,34 @@ import pytest
 from django.test import Client
 
 from approvals import MemoryStore, Store
+from approvals.policy import ApprovalPolicy
 from tests.contrib.api_spec import ApiOn, ApiSpec, Reply
 from tests.contrib.djangotests.conftest import UseStore
 
 
 class DjangoApi:
-    """The Api of api_spec on the Django views; the acting user travels in the X-User header."""
+    """The Api of api_spec on the Django views; the acting user travels in the X-User header, or
+    in X-Forwarded-User to ``proxy_user`` when ``trusted_proxies`` is given."""
 
-    def __init__(self, store: Store, use_store: UseStore) -> None:
+    def __init__(
+        self,
+        store: Store,
+        use_store: UseStore,
+        *,
+        policy: ApprovalPolicy | None = None,
+        require_rule: bool = False,
+        trusted_proxies: list[str] | None = None,
+    ) -> None:
         self.store = store
-        use_store(store)
+        keys: dict[str, Any] = {"POLICY": policy, "REQUIRE_RULE": require_rule}
+        if trusted_proxies is None:
+            self.user_header = "X-User"
+        else:
+            self.user_header = "X-Forwarded-User"
+            keys.update(
+                IDENTITY="approvals.contrib.django.conf.proxy_user", TRUSTED_PROXIES=trusted_proxies
+            )
+        use_store(store, **keys)
         self.client = Client()
 
     def get(
@@ -47,9 +65,8 @@ class DjangoApi:
         )
         return self._reply(response)
 
-    @staticmethod
-    def _headers(user: str | None, headers: dict[str, str] | None) -> dict[str, str]:
-        return {**({"X-User": user} if user else {}), **(headers or {})}
+    def _headers(self, user: str | None, headers: dict[str, str] | None) -> dict[str, str]:
+        return {**({self.user_header: user} if user else {}), **(headers or {})}
 
     @staticmethod
     def _reply(response: Any) -> Reply:
@@ -68,7 +85,10 @@ def api(use_store: UseStore) -> DjangoApi:
 
 @pytest.fixture
 def api_on(use_store: UseStore) -> ApiOn:
-    return lambda store: DjangoApi(store, use_store)
+    def build(store: Store, **options: Any) -> DjangoApi:
+        return DjangoApi(store, use_store, **options)
+
+    return build
 
 
 class TestDjangoApi(ApiSpec):
