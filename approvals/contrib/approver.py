@@ -8,6 +8,9 @@ ETag to send back, the duration in Go's syntax (``1h``, ``90m``), created and ex
 relative ("in 23 hours") and exact (for a tooltip), and whether Approve / Deny / Cancel may be
 offered at all (never on an expired request, even while it is still stored as pending).
 
+:func:`submit` and :func:`decide` turn the page's form posts into flash messages (:class:`Outcome`):
+a stale page says who acted first instead of overwriting their decision.
+
 Usage (a Flask view)::
 
     page = approver_page(get_store(), user, get_enforcement(), cursor=request.args.get("cursor"))
@@ -20,11 +23,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Final
 
+from approvals.errors import (
+    ApprovalsError,
+    ConcurrentModification,
+    InvalidStateTransition,
+    RequestNotFound,
+    StoreError,
+    ValidationError,
+)
 from approvals.request import Request, RequestStatus, same_identity
 from approvals.store import Store
 
+from . import api
 from .enforcement import Enforcement
-from .http import entity_tag
+from .http import HTTPProblem, entity_tag
 from .listing import list_requests
 
 __all__ = [
@@ -33,11 +45,14 @@ __all__ = [
     "SHORT_ID_LENGTH",
     "ApproverPage",
     "Moment",
+    "Outcome",
     "Row",
     "approver_page",
+    "decide",
     "go_duration",
     "relative_time",
     "row_for",
+    "submit",
 ]
 
 PAGE_SIZE: Final = 50
@@ -70,7 +85,7 @@ class Row:
     expires: Moment
     expired: bool  # still pending, but past expires_at: nobody can decide it any more
     can_decide: bool  # pending, unexpired, and the policy lets this user approve or deny
-    can_cancel: bool  # pending and the user's own
+    can_cancel: bool  # pending, unexpired and the user's own
 
 
 @dataclass(frozen=True)
@@ -112,6 +127,84 @@ def approver_page(
     )
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What a form post did, as a flash message: ``category`` is ``success``, ``conflict``
+    (someone else acted first; nothing was written) or ``error`` (nothing was written)."""
+
+    category: str
+    message: str
+
+
+def submit(store: Store, user: str, enforcement: Enforcement, body: dict[str, object]) -> Outcome:
+    """Create ``user``'s request from the submit form's ``body`` (the JSON API's create body);
+    auto-approved when the policy says so. Never raises for bad input or a store failure."""
+    try:
+        created = api.create_request(store, body, requester=user, enforcement=enforcement)
+    except ValidationError as exc:
+        return Outcome("error", f"Not submitted: {exc}")
+    except ApprovalsError:
+        return Outcome("error", "The approval store is unavailable; nothing was submitted.")
+    if created.is_auto_approved:
+        return Outcome(
+            "success",
+            f"Request {created.id} for {created.profile} was {created.approver_comment}.",
+        )
+    return Outcome("success", f"Request {created.id} for {created.profile} submitted.")
+
+
+def decide(
+    store: Store,
+    user: str,
+    enforcement: Enforcement,
+    request_id: str,
+    action: str,
+    *,
+    etag: str,
+    comment: str = "",
+) -> Outcome:
+    """Apply a form's approve / deny / cancel by ``user`` to the version the page showed
+    (``etag``), under ``enforcement``. Never raises for a refusal or a store failure: a stale page
+    gets a ``conflict`` naming who acted first, any other refusal an ``error``."""
+    body = None if action == "cancel" else {"comment": comment}
+    try:
+        changed = api.transition(
+            store,
+            request_id,
+            action,
+            actor=user,
+            if_match=etag,
+            body=body,
+            enforcement=enforcement,
+        )
+    except ConcurrentModification:
+        return Outcome("conflict", _someone_else_acted(store, request_id, user))
+    except (InvalidStateTransition, RequestNotFound, ValidationError, HTTPProblem) as exc:
+        return Outcome("error", f"Nothing changed: {exc}")
+    except StoreError:
+        return Outcome("error", "The approval store is unavailable; nothing changed. Try again.")
+    return Outcome("success", f"You {changed.status.value} request {changed.id}.")
+
+
+def _someone_else_acted(store: Store, request_id: str, user: str) -> str:
+    try:
+        current = store.get(request_id)
+    except ApprovalsError:
+        return "Someone else acted on this request first. Nothing was changed; reload the page."
+    if current.status is RequestStatus.PENDING:
+        return f"Request {request_id} changed since you loaded the page. Nothing was changed."
+    lead = (
+        "You decided this in another tab or window"
+        if same_identity(current.approver, user)
+        else "Someone else acted first"
+    )
+    by = f" by {current.approver}" if current.approver else ""
+    return (
+        f"{lead}: request {request_id} is already {current.status.value}{by}. "
+        "Your decision was not recorded."
+    )
+
+
 def row_for(request: Request, user: str, enforcement: Enforcement, now: datetime) -> Row:
     """Return the row of ``request`` as ``user`` sees it at ``now``. Raises nothing."""
     pending = request.status is RequestStatus.PENDING
@@ -125,7 +218,7 @@ def row_for(request: Request, user: str, enforcement: Enforcement, now: datetime
         expires=_moment(request.expires_at, now),
         expired=expired,
         can_decide=pending and not expired and enforcement.may_decide(request, user),
-        can_cancel=pending and same_identity(user, request.requester),
+        can_cancel=pending and not expired and same_identity(user, request.requester),
     )
 
 

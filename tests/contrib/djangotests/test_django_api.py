@@ -10,7 +10,7 @@ from django.test import Client
 
 from approvals import MemoryStore, Store
 from approvals.policy import ApprovalPolicy
-from tests.contrib.api_spec import ApiOn, ApiSpec, Reply
+from tests.contrib.api_spec import NEW_REQUEST, ApiOn, ApiSpec, Reply
 from tests.contrib.djangotests.conftest import UseStore
 
 
@@ -99,3 +99,28 @@ def test_the_api_answers_405_with_allow_to_another_method(api: DjangoApi) -> Non
     response = api.client.delete("/api/requests", headers={"X-User": "bob"})
     assert response.status_code == 405
     assert response.headers["Allow"] == "GET, POST"
+
+
+def test_a_javascript_client_gets_the_csrf_token_from_the_api_and_posts_with_it(
+    api: DjangoApi, settings: Any
+) -> None:
+    settings.MIDDLEWARE = ["django.middleware.csrf.CsrfViewMiddleware"]
+    browser = Client(enforce_csrf_checks=True)
+    body, user = json.dumps(NEW_REQUEST), {"X-User": "alice"}
+    refused = browser.post("/api/requests", body, content_type="application/json", headers=user)
+    assert refused.status_code == 403
+
+    issued = browser.get("/api/csrf")
+    assert issued.status_code == 200
+    token = issued.json()["csrf_token"]
+    assert issued.json()["header"] == "X-CSRFToken"
+    assert issued.headers["X-CSRFToken"] == token
+    assert issued.cookies["csrftoken"].value
+
+    created = browser.post(
+        "/api/requests",
+        body,
+        content_type="application/json",
+        headers={**user, "X-CSRFToken": token},
+    )
+    assert created.status_code == 201, created.content
