@@ -1,7 +1,7 @@
 """``python -m approvals`` and the ``approvals`` console script.
 
-The command line needs the ``cli`` extra (click, rich, moto's server); the library itself needs
-only pynamodb. Without the extra this says what to install instead of printing a traceback.
+The command line needs the ``cli`` extra (click and rich); the library itself needs only
+pynamodb. Without the extra this says what to install instead of printing a traceback.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 
 # What the cli extra brings; anything else missing is a real bug and keeps its traceback.
-_CLI_EXTRA_MODULES = {"click", "rich", "moto", "werkzeug", "flask", "boto3"}
+_CLI_EXTRA_MODULES = {"click", "rich"}
 
 
 def main() -> None:
@@ -21,7 +21,7 @@ def main() -> None:
             raise
         sys.stderr.write(
             f"approvals: the command line needs the cli extra ({exc.name} is not installed): "
-            "pip install 'approvals[cli]'\n"
+            "pip install 'sentinel-approvals[cli]'\n"
         )
         raise SystemExit(2) from None
     cli_main()

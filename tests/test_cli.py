@@ -1,22 +1,21 @@
-"""The approvals command line, in-process with CliRunner, on moto's server (one table per test)
-and on the embedded default. Every command and every exit code is exercised here; the tests
-that need a real process (SIGKILL, a first run from scratch) are in test_cli_process.py."""
+"""The approvals command line, in-process with CliRunner: the everyday commands on the local
+SQLite store, the table and bulk commands on moto's server (one table per test). Every command and
+every exit code is exercised here; store selection and identity are in test_cli_store.py, the tests
+that need a real process (Ctrl-C, a closed pipe, a first run) in test_cli_process.py."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from approvals import DynamoDBStore, Request, RequestStatus
-from approvals.cli import cli
-from approvals.embedded import EmbeddedDynamoDB
+from approvals import DynamoDBStore, Request, RequestStatus, SQLiteStore
 from approvals.migrate import encode_item
+from tests.cli_support import invoke, one_line_error
 from tests.helpers import go_written_items, make_dynamodb_store
 from tests.migrate_support import put_raw, request_data, stored_raw
 from tests.servers.plugin import unique_table_name
@@ -25,62 +24,57 @@ GO_ITEMS = go_written_items()
 
 
 class Cli:
-    """Runs ``approvals`` against one table on moto's server."""
+    """Runs ``approvals`` on one store: ``store`` is what the tests read and write directly."""
 
-    def __init__(self, store: DynamoDBStore) -> None:
+    def __init__(self, store: Any, options: list[str]) -> None:
         self.store = store
+        self.options = options
 
     def __call__(self, *args: str, input: str | None = None, table: str | None = None) -> Result:
-        options = [
-            "--endpoint-url",
-            str(self.store.host),
-            "--table",
-            table or self.store.table_name,
-        ]
+        options = list(self.options)
+        if table is not None:
+            options += ["--table", table]
         return invoke([*options, *args], input=input)
 
 
-def invoke(
-    args: Sequence[str], *, input: str | None = None, env: dict[str, Any] | None = None
-) -> Result:
-    result = CliRunner().invoke(cli, list(args), input=input, env=env, catch_exceptions=False)
-    assert "Traceback" not in result.stderr
-    return result
-
-
-def one_line_error(result: Result) -> str:
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("approvals: error: "), result.stderr
-    return lines[0]
+@pytest.fixture
+def local(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
+    """The local store of a user called alice."""
+    monkeypatch.setenv("USER", "alice")
+    monkeypatch.setenv("APPROVALS_DATA_DIR", str(tmp_path / "data"))
+    for variable in ("APPROVALS_TABLE", "APPROVALS_ENDPOINT_URL", "APPROVALS_POLICY"):
+        monkeypatch.delenv(variable, raising=False)
+    return Cli(SQLiteStore(tmp_path / "data" / "requests.sqlite3"), ["--local"])
 
 
 @pytest.fixture
 def run(moto_server_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Cli:
-    monkeypatch.setenv("USER", "alice")
+    """A table on moto's server."""
     for variable in ("AWS_REGION", "APPROVALS_TABLE", "APPROVALS_ENDPOINT_URL"):
         monkeypatch.delenv(variable, raising=False)
-    return Cli(make_dynamodb_store(moto_server_endpoint))
+    store: DynamoDBStore = make_dynamodb_store(moto_server_endpoint)
+    return Cli(store, ["--endpoint-url", moto_server_endpoint, "--table", store.table_name])
 
 
 def submitted(run: Cli, **overrides: Any) -> Request:
-    return run.store.create(Request.new(**request_data(**overrides)))
+    return run.store.create(Request.new(**request_data(**overrides)))  # type: ignore[no-any-return]
 
 
 # -- submit, get, list --------------------------------------------------------------------
 
 
-def test_submit_prints_the_new_pending_request(run: Cli) -> None:
-    result = run("submit", "--profile", "production", "--justification", "Deploy hotfix INC-4821")
+def test_submit_prints_the_new_pending_request(local: Cli) -> None:
+    result = local("submit", "--profile", "production", "--justification", "Deploy hotfix INC-4821")
     assert result.exit_code == 0
     fields = dict(line.split(": ", 1) for line in result.stdout.splitlines())
     assert (fields["status"], fields["requester"], fields["duration"]) == ("pending", "alice", "1h")
-    assert run.store.get(fields["id"]).profile == "production"
+    assert local.store.get(fields["id"]).profile == "production"
 
 
-def test_submit_json_is_the_request_object(run: Cli) -> None:
-    result = run(
+def test_submit_json_is_the_request_object_with_whole_seconds(local: Cli) -> None:
+    result = local(
         "submit",
-        "--requester",
+        "--as",
         "carol",
         "--profile",
         "staging",
@@ -96,69 +90,104 @@ def test_submit_json_is_the_request_object(run: Cli) -> None:
         5400,
         "pending",
     )
+    assert isinstance(request["duration_seconds"], int)
 
 
-def test_an_invalid_request_exits_1_with_one_line_naming_the_field(run: Cli) -> None:
-    result = run("submit", "--profile", "production", "--justification", "too short")
-    assert result.exit_code == 1
-    assert "justification" in one_line_error(result)
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--justification", "too short"),
+        ("--duration", "9h"),
+        ("--duration", "-1h"),
+        ("--ttl", "0s"),
+    ],
+)
+def test_a_refused_value_exits_2_naming_the_option_and_no_id(
+    local: Cli, option: str, value: str
+) -> None:
+    args = {"--profile": "production", "--justification": "Deploy the hotfix", option: value}
+    result = local("submit", *[part for pair in args.items() for part in pair])
+    assert result.exit_code == 2
+    assert f"'{option}'" in result.stderr
+    assert "request " not in result.stderr  # no id of a request that was never created
+    assert result.stdout == ""
+    assert local.store.list_by_requester("alice") == []
 
 
-def test_a_malformed_duration_is_a_usage_error(run: Cli) -> None:
-    result = run(
+def test_a_malformed_duration_is_a_usage_error(local: Cli) -> None:
+    result = local(
         "submit", "--profile", "p", "--justification", "Long enough text", "--duration", "5"
     )
     assert result.exit_code == 2
-    assert "not a duration" in result.stderr
+    assert "'--duration'" in result.stderr and "not a duration" in result.stderr
 
 
-def test_get_shows_the_request(run: Cli) -> None:
-    request = submitted(run)
-    result = run("get", request.id)
+def test_an_empty_identity_is_an_error_not_a_fallback(
+    local: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    given = local("submit", "--as", "", "--profile", "p", "--justification", "Long enough")
+    monkeypatch.delenv("USER")
+    monkeypatch.delenv("USERNAME", raising=False)
+    unset = local("submit", "--profile", "p", "--justification", "Long enough")
+    for result in (given, unset):
+        assert result.exit_code == 2
+        assert "--as needs a name" in result.stderr
+
+
+def test_get_shows_the_request(local: Cli) -> None:
+    request = submitted(local)
+    result = local("get", request.id)
     assert result.exit_code == 0
     assert f"id: {request.id}" in result.stdout.splitlines()
+    assert "duration: 1h" in result.stdout.splitlines()
 
 
-def test_get_of_an_unknown_id_exits_1(run: Cli) -> None:
-    result = run("get", "0123456789abcdef")
+def test_get_of_an_unknown_id_exits_1(local: Cli) -> None:
+    result = local("get", "0123456789abcdef")
     assert result.exit_code == 1
-    assert "0123456789abcdef" in one_line_error(result)
+    assert "0123456789abcdef" in one_line_error(result, after_store_line=True)
 
 
-def test_list_without_filters_shows_pending_requests_newest_first(run: Cli) -> None:
-    older = submitted(run)
-    newer = submitted(run)
-    run.store.update(submitted(run).approve("bob"))
+def test_a_malformed_id_is_a_usage_error(local: Cli) -> None:
+    result = local("approve", "not-an-id", "--as", "bob")
+    assert result.exit_code == 2
+    assert "'ID'" in result.stderr and "not a request id" in result.stderr
 
-    lines = run("list").stdout.splitlines()
+
+def test_list_without_filters_shows_pending_requests_newest_first(local: Cli) -> None:
+    older = submitted(local)
+    newer = submitted(local)
+    local.store.update(submitted(local).approve("bob"))
+
+    lines = local("list").stdout.splitlines()
 
     assert lines[0].split("\t")[:3] == ["id", "status", "requester"]
     assert [line.split("\t")[0] for line in lines[1:]] == [newer.id, older.id]
 
 
-def test_list_filters_combine(run: Cli) -> None:
-    wanted = submitted(run, requester="carol", profile="staging")
-    submitted(run, requester="carol", profile="production")
-    submitted(run, requester="dave", profile="staging")
+def test_list_filters_combine(local: Cli) -> None:
+    wanted = submitted(local, requester="carol", profile="staging")
+    submitted(local, requester="carol", profile="production")
+    submitted(local, requester="dave", profile="staging")
 
-    result = run("list", "--requester", "carol", "--profile", "staging", "--json")
+    result = local("list", "--requester", "carol", "--profile", "staging", "--json")
 
     assert [r["id"] for r in json.loads(result.stdout)] == [wanted.id]
 
 
-def test_list_by_status_and_limit(run: Cli) -> None:
+def test_list_by_status_and_limit(local: Cli) -> None:
     for _ in range(3):
-        run.store.update(submitted(run).approve("bob"))
-    result = run("list", "--status", "approved", "--limit", "2", "--json")
+        local.store.update(submitted(local).approve("bob"))
+    result = local("list", "--status", "approved", "--limit", "2", "--json")
     assert [r["status"] for r in json.loads(result.stdout)] == ["approved", "approved"]
 
 
 # -- approve, deny, cancel ------------------------------------------------------------------
 
 
-def test_approve_records_the_acting_identity(run: Cli) -> None:
-    request = submitted(run)
-    result = run("approve", request.id, "--as", "bob", "--comment", "go ahead", "--json")
+def test_approve_records_the_acting_identity(local: Cli) -> None:
+    request = submitted(local)
+    result = local("approve", request.id, "--as", "bob", "--comment", "go ahead", "--json")
     assert result.exit_code == 0
     decided = json.loads(result.stdout)
     assert (decided["status"], decided["approver"], decided["access_granted"]) == (
@@ -168,35 +197,54 @@ def test_approve_records_the_acting_identity(run: Cli) -> None:
     )
 
 
-def test_approve_defaults_to_the_user_and_refuses_self_approval(run: Cli) -> None:
-    request = submitted(run, requester="alice")  # $USER is alice in these tests
-    result = run("approve", request.id)
+@pytest.mark.parametrize("acting", [[], ["--as", "Alice"]])
+def test_approve_defaults_to_the_user_and_refuses_self_approval(
+    local: Cli, acting: list[str]
+) -> None:
+    request = submitted(local, requester="alice")  # $USER is alice in these tests
+    result = local("approve", request.id, *acting)
     assert result.exit_code == 1
-    assert "approver" in one_line_error(result)
-    assert run.store.get(request.id).status is RequestStatus.PENDING
+    assert "approver" in one_line_error(result, after_store_line=True)
+    assert local.store.get(request.id).status is RequestStatus.PENDING
 
 
-def test_deciding_a_decided_request_exits_1(run: Cli) -> None:
-    request = run.store.update(submitted(run).deny("bob"))
-    result = run("approve", request.id, "--as", "erin")
+def test_deciding_a_decided_request_exits_1(local: Cli) -> None:
+    request = local.store.update(submitted(local).deny("bob"))
+    result = local("approve", request.id, "--as", "erin")
     assert result.exit_code == 1
-    assert "denied" in one_line_error(result)
+    assert "denied" in one_line_error(result, after_store_line=True)
 
 
-def test_deny_records_the_comment(run: Cli) -> None:
-    request = submitted(run)
-    run("deny", request.id, "--as", "bob", "--comment", "use the read-only role")
-    stored = run.store.get(request.id)
+def test_deny_records_the_comment(local: Cli) -> None:
+    request = submitted(local)
+    local("deny", request.id, "--as", "bob", "--comment", "use the read-only role")
+    stored = local.store.get(request.id)
     assert (stored.status, stored.approver_comment) == (
         RequestStatus.DENIED,
         "use the read-only role",
     )
 
 
-def test_cancel_moves_a_pending_request_to_cancelled(run: Cli) -> None:
-    request = submitted(run)
-    assert run("cancel", request.id).exit_code == 0
-    assert run.store.get(request.id).status is RequestStatus.CANCELLED
+def test_a_comment_too_long_exits_2_naming_the_option(local: Cli) -> None:
+    request = submitted(local)
+    result = local("deny", request.id, "--as", "bob", "--comment", "x" * 1001)
+    assert result.exit_code == 2
+    assert "'--comment'" in result.stderr
+    assert local.store.get(request.id).status is RequestStatus.PENDING
+
+
+def test_the_requester_cancels_a_pending_request(local: Cli) -> None:
+    request = submitted(local, requester="Alice")
+    assert local("cancel", request.id).exit_code == 0  # $USER alice is Alice
+    assert local.store.get(request.id).status is RequestStatus.CANCELLED
+
+
+def test_nobody_else_may_cancel(local: Cli) -> None:
+    request = submitted(local, requester="carol")
+    result = local("cancel", request.id)
+    assert result.exit_code == 1
+    assert "only its requester carol may cancel it" in one_line_error(result, after_store_line=True)
+    assert local.store.get(request.id).status is RequestStatus.PENDING
 
 
 # -- create-table, check --------------------------------------------------------------------
@@ -216,7 +264,7 @@ def test_check_reports_ttl_drift_and_exits_1(run: Cli) -> None:
     assert result.exit_code == 1
     findings = {c["name"]: c["result"] for c in json.loads(result.stdout)["checks"]}
     assert findings["ttl"] == "drift" and findings["index gsi-status"] == "ok"
-    assert "ttl" in one_line_error(result)
+    assert "ttl" in one_line_error(result, after_store_line=True)
 
 
 def test_check_of_a_missing_table_exits_1(run: Cli) -> None:
@@ -231,14 +279,18 @@ def test_check_of_a_missing_table_exits_1(run: Cli) -> None:
 def test_a_missing_table_exits_3(run: Cli) -> None:
     result = run("get", "0123456789abcdef", table=unique_table_name("missing"))
     assert result.exit_code == 3
-    assert "create-table" in one_line_error(result)
+    assert "create-table" in one_line_error(result, after_store_line=True)
 
 
-def test_an_unreachable_endpoint_exits_3(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unreachable_endpoint_exits_3_with_nothing_on_stdout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("APPROVALS_MAX_RETRIES", "0")
-    result = invoke(["--endpoint-url", "http://127.0.0.1:9", "get", "0123456789abcdef"])
-    assert result.exit_code == 3
-    assert "could not reach" in one_line_error(result)
+    for command in (["get", "0123456789abcdef"], ["list"], ["export"]):
+        result = invoke(["--endpoint-url", "http://127.0.0.1:9", *command])
+        assert result.exit_code == 3
+        assert "could not reach" in one_line_error(result, after_store_line=True)
+        assert result.stdout == ""
 
 
 def test_an_unknown_command_exits_2() -> None:
@@ -264,9 +316,22 @@ def test_export_to_a_file_with_a_checkpoint_and_a_rerun(run: Cli, tmp_path: Path
     out, checkpoint = tmp_path / "out.jsonl", tmp_path / "export.ckpt"
     first = run("export", str(out), "--checkpoint", str(checkpoint), "--json")
     again = run("export", str(out), "--checkpoint", str(checkpoint), "--json")
-    assert json.loads(first.stdout)["written"] == 6
-    assert json.loads(again.stdout)["resumed"] is True
+    assert (json.loads(first.stdout)["written"], json.loads(first.stdout)["already_complete"]) == (
+        6,
+        False,
+    )
+    assert json.loads(again.stdout)["already_complete"] is True
     assert len(out.read_text(encoding="utf-8").splitlines()) == 6
+
+
+def test_a_finished_checkpoint_says_already_complete(run: Cli, tmp_path: Path) -> None:
+    put_raw(run.store, GO_ITEMS)
+    checkpoint = str(tmp_path / "normalize.ckpt")
+    first = run("normalize", "--checkpoint", checkpoint)
+    again = run("normalize", "--checkpoint", checkpoint)
+    assert "normalize: 6 scanned, 5 written" in first.stdout
+    assert again.stdout.startswith("normalize: already complete")
+    assert "scanned" not in again.stdout
 
 
 def test_a_checkpointed_export_to_stdout_is_a_usage_error(run: Cli, tmp_path: Path) -> None:
@@ -297,7 +362,7 @@ def test_an_import_conflict_exits_1_and_keeps_the_stored_item(run: Cli, tmp_path
     result = run("import", str(data))
     assert result.exit_code == 1
     assert GO_ITEMS[0]["id"]["S"] in result.stdout  # the report lists it
-    assert "nothing was overwritten" in one_line_error(result)
+    assert "nothing was overwritten" in one_line_error(result, after_store_line=True)
     assert stored_raw(run.store)[GO_ITEMS[0]["id"]["S"]] == GO_ITEMS[0]
 
 
@@ -306,7 +371,7 @@ def test_an_invalid_import_line_exits_1_naming_it(run: Cli, tmp_path: Path) -> N
     data.write_text(encode_item(GO_ITEMS[0]) + '{"id": 1}\n', encoding="utf-8")
     result = run("import", str(data))
     assert result.exit_code == 1
-    assert "line 2" in one_line_error(result)
+    assert "line 2" in one_line_error(result, after_store_line=True)
 
 
 def test_sweep_expired_expires_pending_requests_past_now(run: Cli) -> None:
@@ -330,47 +395,28 @@ def test_progress_lines_on_request_when_not_a_terminal(run: Cli) -> None:
     assert "progress: normalize: 6 scanned" in result.stderr
 
 
-# -- the embedded default -------------------------------------------------------------------
+# -- the local store, the demo ------------------------------------------------------------
 
 
-@pytest.fixture
-def embedded_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for variable in ("AWS_REGION", "APPROVALS_ENDPOINT_URL", "APPROVALS_TABLE"):
-        monkeypatch.delenv(variable, raising=False)
+def test_create_table_on_the_local_store_has_nothing_to_do(local: Cli) -> None:
+    result = local("create-table")
+    assert result.exit_code == 0
+    assert result.stdout == f"local store {local.store.path}: ready\n"
+
+
+def test_check_on_the_local_store_exits_1(local: Cli) -> None:
+    result = local("check")
+    assert result.exit_code == 1
+    assert "works on a DynamoDB table" in one_line_error(result)
+
+
+def test_the_demo_shows_the_lifecycle_and_leaves_the_default_store_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("APPROVALS_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("USER", "alice")
-    return tmp_path / "data"
-
-
-def test_the_embedded_default_is_announced_and_keeps_data_between_runs(embedded_env: Path) -> None:
-    submit = invoke(
-        ["submit", "--profile", "prod", "--justification", "Deploy the hotfix", "--json"]
-    )
-    request_id = json.loads(submit.stdout)["id"]
-
-    shown = invoke(["get", request_id])
-
-    assert shown.exit_code == 0
-    for result in (submit, shown):
-        assert "embedded DynamoDB" in result.stderr and str(embedded_env) in result.stderr
-
-
-def test_a_data_dir_in_use_by_another_server_exits_3(embedded_env: Path) -> None:
-    with EmbeddedDynamoDB(embedded_env):
-        result = invoke(["list"])
-    assert result.exit_code == 3
-    assert "embedded DynamoDB" in one_line_error(result)
-
-
-def test_the_demo_refuses_a_remote_table_without_yes(run: Cli) -> None:
-    result = run("demo")
-    assert result.exit_code == 2
-    assert "--yes" in result.stderr
-
-
-def test_the_demo_shows_the_lifecycle(embedded_env: Path) -> None:
     result = invoke(["demo"])
     assert result.exit_code == 0
     for step in ("approved by bob", "refused", "is now expired", "requests written"):
         assert step in result.stdout
-    assert (embedded_env / "demo-export.jsonl").exists()
+    assert "throwaway local store" in result.stderr
+    assert not (tmp_path / "data").exists()

@@ -16,7 +16,7 @@ def test_without_the_cli_extra_the_script_says_what_to_install() -> None:
         timeout=60,
     )
     assert result.returncode == 2
-    assert "pip install 'approvals[cli]'" in result.stderr
+    assert "pip install 'sentinel-approvals[cli]'" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -6,21 +6,29 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from approvals.embedded import EmbeddedDynamoDB, EmbeddedServerError, default_data_dir
-from approvals.errors import ApprovalsError, StoreError
+from approvals.cli.target import ConfigurationError, Target, resolve_target
+from approvals.errors import ApprovalsError, StoreError, ValidationError
 from approvals.model import DEFAULT_TABLE_NAME
-from approvals.store import DynamoDBStore
+from approvals.store.base import Store
+from approvals.store.paths import default_path
+
+if TYPE_CHECKING:
+    from approvals.policy import ApprovalPolicy
+    from approvals.store.dynamodb import DynamoDBStore
 
 __all__ = [
     "EXIT_BACKEND",
     "EXIT_DOMAIN",
+    "EXIT_INTERRUPTED",
     "EXIT_OK",
+    "EXIT_PIPE",
     "EXIT_USAGE",
     "BackendUnavailable",
+    "BadConfiguration",
     "CommandError",
     "Session",
     "cli",
@@ -32,8 +40,10 @@ EXIT_OK = 0
 EXIT_DOMAIN = 1
 EXIT_USAGE = 2
 EXIT_BACKEND = 3
-LOCAL_ENDPOINT_REGION = "us-east-1"
-"""The region signed with when only an endpoint is given (local servers ignore it)."""
+EXIT_INTERRUPTED = 130
+"""Ctrl-C: 128 + SIGINT, as a shell reports a command it interrupted."""
+EXIT_PIPE = 141
+"""The reader of stdout went away (``approvals export | head -1``): 128 + SIGPIPE."""
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -48,6 +58,12 @@ class CommandError(click.ClickException):
         click.echo(f"approvals: error: {self.format_message()}", file=stream)
 
 
+class BadConfiguration(CommandError):
+    """The AWS configuration cannot be read (exit code 2), e.g. a profile that does not exist."""
+
+    exit_code = EXIT_USAGE
+
+
 class BackendUnavailable(CommandError):
     """The backend failed or cannot be reached (exit code 3)."""
 
@@ -56,74 +72,109 @@ class BackendUnavailable(CommandError):
 
 @dataclass
 class Session:
-    """Where one command runs: the settings, and the store made from them on first use.
+    """Where one command runs: the store chosen from the settings, made on first use.
 
-    With neither an endpoint nor a region the store is the embedded DynamoDB (moto) in
-    ``APPROVALS_DATA_DIR`` (default: the user's data directory), with the table created; that
-    is announced on stderr every run.
+    The store is a DynamoDB table when AWS is configured (see :mod:`approvals.cli.target`),
+    else the local SQLite file; making it prints one line on stderr naming it.
     """
 
-    table: str
-    region: str | None
-    endpoint_url: str | None
-    _store: DynamoDBStore | None = None
-    _embedded: EmbeddedDynamoDB | None = field(default=None, repr=False)
+    target: Target
+    policy_path: str | None = None
+    _store: Store | None = field(default=None, repr=False)
+    _dynamodb: DynamoDBStore | None = field(default=None, repr=False)
+    _policy: ApprovalPolicy | None = field(default=None, repr=False)
 
     @property
-    def embedded(self) -> bool:
-        """True when the command runs (or would run) on the embedded DynamoDB."""
-        return self.endpoint_url is None and self.region is None
+    def on_dynamodb(self) -> bool:
+        """True when the command runs on a DynamoDB table, False on the local store."""
+        return self.target.on_dynamodb
 
-    @property
-    def embedded_server(self) -> EmbeddedDynamoDB | None:
-        """The running embedded server, if the store is on one."""
-        return self._embedded
+    def store(self) -> Store:
+        """Return the store, announcing it on stderr the first time.
 
-    def store(self) -> DynamoDBStore:
-        """Return the store, starting the embedded server on first use when configured so.
-
-        Raises StoreError (or EmbeddedServerError) when the backend cannot be set up.
+        Raises StoreError when the backend cannot be set up.
         """
-        if self._store is not None:
-            return self._store
-        if not self.embedded:
-            region = self.region or LOCAL_ENDPOINT_REGION
-            self._store = DynamoDBStore(self.table, region=region, host=self.endpoint_url)
-            return self._store
-        from approvals.embedded import ensure_dummy_credentials
+        if self._store is None:
+            if self.target.path is None:
+                self._store = self.dynamodb_store()
+            else:
+                from approvals.store.sqlite import SQLiteStore
 
-        server = EmbeddedDynamoDB(default_data_dir())
-        server.start()
-        self._embedded = server
-        ensure_dummy_credentials()
-        click.echo(
-            f"approvals: no --endpoint-url or --region given: using the {server.describe()} "
-            f"(table {self.table})",
-            err=True,
-        )
-        store = DynamoDBStore(self.table, region=server.region, host=server.endpoint_url)
-        store.create_table(wait=True)
-        self._store = store
-        return store
+                self._store = SQLiteStore(self.target.path)
+                click.echo(f"approvals: using {self.describe()}", err=True)
+        return self._store
+
+    def dynamodb_store(self) -> DynamoDBStore:
+        """Return the store of a command that works on a DynamoDB table only (CommandError on
+        the local store), announcing it on stderr the first time."""
+        if self.target.path is not None:
+            raise CommandError(
+                f"this command works on a DynamoDB table; the {self.describe()} has none "
+                "(configure a region or pass --endpoint-url)"
+            )
+        if self._dynamodb is None:
+            from approvals.store.dynamodb import DynamoDBStore
+
+            target = self.target
+            self._dynamodb = DynamoDBStore(
+                target.table, region=target.region, host=target.endpoint_url
+            )
+            click.echo(f"approvals: using {self.describe()}", err=True)
+        return self._dynamodb
 
     def describe(self) -> str:
-        """Return where the store is, for messages."""
-        if self._embedded is not None:
-            return f"table {self.table} on the {self._embedded.describe()}"
-        if self.endpoint_url is not None:
-            return f"table {self.table} at {self.endpoint_url}"
-        if self.region is not None:
-            return f"table {self.table} in {self.region}"
-        return f"table {self.table} on the embedded DynamoDB in {default_data_dir()}"
+        """Name the store, e.g. ``table sentinel-requests in eu-west-1``."""
+        return self.target.describe()
+
+    def identity(self, given: str | None, option: str = "--as") -> str:
+        """Return who acts: the AWS caller on DynamoDB, ``given`` or ``$USER`` on the local store.
+
+        UsageError when ``given`` is passed on DynamoDB or no name results on the local store.
+        """
+        if self.on_dynamodb:
+            if given is not None:
+                raise click.UsageError(
+                    f"{option} is refused on DynamoDB: you act as your AWS identity "
+                    "(STS GetCallerIdentity)"
+                )
+            return self.target.caller()
+        identity = given if given is not None else user_default()
+        if not identity or not identity.strip():
+            raise click.UsageError(f"{option} needs a name ($USER is not set)")
+        return identity
+
+    def policy(self) -> ApprovalPolicy | None:
+        """Return the approval policy of ``--policy``/``APPROVALS_POLICY``, or None.
+
+        UsageError naming the option when the file cannot be read or is malformed.
+        """
+        if self.policy_path is None:
+            return None
+        if self._policy is None:
+            from approvals.policy import ApprovalPolicy
+
+            try:
+                self._policy = ApprovalPolicy.from_file(self.policy_path)
+            except (OSError, ValidationError) as exc:
+                raise click.BadParameter(str(exc), param_hint="'--policy'") from None
+        return self._policy
 
     def close(self) -> None:
-        """Stop the embedded server, if one was started (its journal is compacted)."""
-        if self._embedded is not None:
-            self._embedded.stop()
-            self._embedded = None
+        """Release the store's resources (the local store's connections)."""
+        close = getattr(self._store, "close", None)
+        if close is not None:
+            close()
+        self._store = None
 
 
 pass_session = click.make_pass_decorator(Session)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's last flush into a closed pipe is quiet."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 class ApprovalsGroup(click.Group):
@@ -136,24 +187,33 @@ class ApprovalsGroup(click.Group):
             raise BackendUnavailable(str(exc)) from exc
         except ApprovalsError as exc:
             raise CommandError(str(exc)) from exc
-        except EmbeddedServerError as exc:
-            raise BackendUnavailable(f"embedded DynamoDB: {exc}") from exc
+        except KeyboardInterrupt:
+            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+        except BrokenPipeError:
+            _silence_stdout()
+            raise click.exceptions.Exit(EXIT_PIPE) from None
         except OSError as exc:
             raise CommandError(str(exc)) from exc
 
 
 EPILOG = """\b
 Exit codes:
-  0  success
-  1  the operation was refused: not found, conflict (changed concurrently, or an import line
-     that differs from the stored item), invalid transition, invalid input, table drift
-  2  usage error (unknown command or option, bad value)
-  3  the backend is unavailable: DynamoDB unreachable, throttled, access denied, missing
-     table, or the embedded server's data directory in use by another process
+  0    success
+  1    the operation was refused: not found, conflict (changed concurrently, or an import
+       line that differs from the stored item), invalid transition, not allowed by the
+       policy, table drift
+  2    usage error: unknown command or option, bad value (the message names the option),
+       unreadable AWS configuration
+  3    the backend is unavailable: DynamoDB unreachable, throttled, access denied, missing
+       table, no AWS identity
+  130  interrupted (Ctrl-C)
+  141  stdout was closed by its reader (approvals export | head -1)
 
 \b
-With neither --endpoint-url nor --region, approvals runs on an embedded DynamoDB (moto)
-whose data lives in $APPROVALS_DATA_DIR (default: the user's data directory).
+The store: a DynamoDB table when a region is configured (--region, AWS_REGION,
+AWS_DEFAULT_REGION, or the profile's region in ~/.aws/config) or --endpoint-url is given;
+otherwise, or with --local, the local SQLite file in $APPROVALS_DATA_DIR (default: the
+user's data directory). Every command names its store on stderr.
 """
 
 
@@ -170,19 +230,71 @@ whose data lives in $APPROVALS_DATA_DIR (default: the user's data directory).
     "--region",
     envvar="AWS_REGION",
     show_envvar=True,
-    help="AWS region of the table (a real DynamoDB).",
+    help="AWS region of the table (default: AWS_DEFAULT_REGION or the profile's region).",
+)
+@click.option(
+    "--profile",
+    envvar="AWS_PROFILE",
+    show_envvar=True,
+    help="AWS profile of ~/.aws/config and ~/.aws/credentials.",
 )
 @click.option(
     "--endpoint-url",
     envvar="APPROVALS_ENDPOINT_URL",
     show_envvar=True,
-    help="DynamoDB-compatible endpoint (DynamoDB Local, moto, dynalite).",
+    help="DynamoDB-compatible endpoint (moto_server, DynamoDB Local, dynalite). A loopback one "
+    "needs no AWS credentials.",
 )
-@click.version_option(package_name="approvals", prog_name="approvals")
+@click.option(
+    "--local",
+    is_flag=True,
+    help="Use the local SQLite store even when AWS is configured.",
+)
+@click.option(
+    "--policy",
+    envvar="APPROVALS_POLICY",
+    show_envvar=True,
+    type=click.Path(dir_okay=False),
+    help="Approval policy file (the Go service's format): who may approve which profile, and "
+    "what is approved on submit.",
+)
+@click.version_option(package_name="sentinel-approvals", prog_name="approvals")
 @click.pass_context
-def cli(ctx: click.Context, table: str, region: str | None, endpoint_url: str | None) -> None:
-    """Time-boxed access requests in DynamoDB: submit, decide, list, and migrate them."""
-    session = Session(table=table, region=region or None, endpoint_url=endpoint_url or None)
+def cli(
+    ctx: click.Context,
+    table: str,
+    region: str | None,
+    profile: str | None,
+    endpoint_url: str | None,
+    local: bool,
+    policy: str | None,
+) -> None:
+    """Time-boxed access requests: submit, decide, list, and migrate them.
+
+    Runs on DynamoDB when AWS is configured, else on a local SQLite file (see below).
+    """
+    if local:
+        given = [
+            f"--{name.replace('_', '-')}"
+            for name in ("region", "endpoint_url")
+            if ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
+        ]
+        if given:
+            raise click.UsageError(f"--local cannot be combined with {' or '.join(given)}")
+    if profile:
+        os.environ["AWS_PROFILE"] = profile  # the store's botocore session reads it
+    try:
+        target = resolve_target(
+            table=table,
+            region=region or None,
+            endpoint_url=endpoint_url or None,
+            profile=profile or None,
+            local=local,
+            local_path=default_path(),
+        )
+    except ConfigurationError as exc:
+        raise BadConfiguration(f"AWS configuration: {exc}") from None
+    session = Session(target=target, policy_path=policy or None)
     ctx.obj = session
     ctx.call_on_close(session.close)
 
@@ -196,9 +308,22 @@ def json_option(function: F) -> F:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Run the command line (the ``approvals`` console script) and exit with its code."""
-    # Click's own standalone handling prints usage errors with exit code 2 and ours with theirs.
-    cli.main(args=list(argv) if argv is not None else None, prog_name="approvals")
+    """Run the command line (the ``approvals`` console script) and exit with its code.
+
+    Errors are one line on stderr; Ctrl-C exits 130 and a closed stdout 141, both quietly.
+    """
+    try:
+        code = cli.main(
+            args=list(argv) if argv is not None else None,
+            prog_name="approvals",
+            standalone_mode=False,
+        )
+    except click.ClickException as exc:
+        exc.show()
+        code = exc.exit_code
+    except (click.Abort, KeyboardInterrupt):
+        code = EXIT_INTERRUPTED
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
 def user_default() -> str | None:

@@ -15,6 +15,7 @@ import click
 from approvals.cli.app import CommandError, Session, cli, json_option, pass_session
 from approvals.cli.output import Output
 from approvals.cli.params import time_option_value
+from approvals.errors import ValidationError
 from approvals.migrate import (
     DEFAULT_SEGMENTS,
     IMPORT_MODES,
@@ -23,6 +24,7 @@ from approvals.migrate import (
     normalize,
     sweep_expired,
 )
+from approvals.migrate.checkpoint import Checkpoint
 from approvals.request import RequestStatus
 
 __all__ = ["export", "import_", "normalize_command", "sweep_expired_command"]
@@ -69,6 +71,18 @@ def bulk_options(function: F) -> F:
     for decorator in reversed(decorators):
         function = decorator(function)
     return function
+
+
+def _finished(checkpoint: Path | None) -> bool:
+    """True when ``checkpoint`` records a finished operation: the rerun does nothing."""
+    if checkpoint is None:
+        return False
+    try:
+        saved = Checkpoint(checkpoint).load()
+    except ValidationError:
+        return False  # the operation itself reports what is wrong with the file
+    report = saved.get("report") if saved is not None else None
+    return isinstance(report, dict) and bool(report.get("complete"))
 
 
 @contextmanager
@@ -125,6 +139,7 @@ def export(
         "checkpoint": checkpoint,
         "dry_run": dry_run,
     }
+    finished = _finished(checkpoint)
     with output.progress("export", plain=plain_progress) as progress:
         if to_stdout:
             sys.stdout.flush()  # text already written must come first
@@ -135,7 +150,7 @@ def export(
             mode = "a" if resuming else "w"
             with open(output_path, mode, encoding="utf-8", newline="\n") as out:
                 report = export_jsonl(store, out, progress=progress, **options)
-    output.report(report, err=to_stdout)
+    output.report(report, err=to_stdout, already_complete=finished)
 
 
 @cli.command(name="import")
@@ -177,6 +192,7 @@ def import_(
         "checkpoint": checkpoint,
         "dry_run": dry_run,
     }
+    finished = _finished(checkpoint)
     with output.progress("import", plain=plain_progress) as progress:
         if input_path == "-":
             with _utf8_stream(sys.stdin.buffer) as source:
@@ -184,7 +200,7 @@ def import_(
         else:
             with open(input_path, encoding="utf-8") as source:
                 report = import_jsonl(store, source, progress=progress, **options)
-    output.report(report)
+    output.report(report, already_complete=finished)
     if report.conflicts:
         raise CommandError(
             f"{report.conflicts} line(s) differ from the stored item with the same id; "
@@ -219,6 +235,7 @@ def sweep_expired_command(
     """
     output = Output(as_json=as_json)
     store = session.store()
+    finished = _finished(checkpoint)
     with output.progress("sweep-expired", plain=plain_progress) as progress:
         report = sweep_expired(
             store,
@@ -229,7 +246,7 @@ def sweep_expired_command(
             dry_run=dry_run,
             progress=progress,
         )
-    output.report(report)
+    output.report(report, already_complete=finished)
 
 
 @cli.command(name="normalize")
@@ -249,6 +266,7 @@ def normalize_command(
     canonically. Values do not change; an item changed meanwhile is left alone (a conflict)."""
     output = Output(as_json=as_json)
     store = session.store()
+    finished = _finished(checkpoint)
     with output.progress("normalize", plain=plain_progress) as progress:
         report = normalize(
             store,
@@ -258,4 +276,4 @@ def normalize_command(
             dry_run=dry_run,
             progress=progress,
         )
-    output.report(report)
+    output.report(report, already_complete=finished)

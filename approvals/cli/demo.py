@@ -1,4 +1,4 @@
-"""``approvals demo``: the whole lifecycle, narrated, on the embedded DynamoDB by default."""
+"""``approvals demo``: the whole lifecycle, narrated, on a throwaway local store."""
 
 from __future__ import annotations
 
@@ -8,72 +8,63 @@ from pathlib import Path
 
 import click
 
-from approvals.cli.app import Session, cli, pass_session
+from approvals.cli.app import cli
 from approvals.cli.output import Output, format_duration
 from approvals.errors import ConcurrentModification
 from approvals.migrate import export_jsonl, sweep_expired
 from approvals.request import Request, RequestStatus
+from approvals.store.base import Store
+from approvals.store.sqlite import SQLiteStore
 
 __all__ = ["demo"]
 
+# Who asks, for what, how long, why, and how long ago.
+_ASKS = (
+    ("alice", "production", timedelta(hours=1), "Deploy the hotfix for INC-4821", None),
+    ("carol", "staging", timedelta(hours=2), "Rotate the staging database credentials", None),
+    ("dave", "billing", timedelta(minutes=30), "Export invoices for the quarterly audit", None),
+    # Asked 25 hours ago with the default 24-hour TTL: past expires_at, but still pending.
+    (
+        "erin",
+        "sandbox",
+        timedelta(minutes=15),
+        "Reproduce the customer bug in sandbox",
+        timedelta(hours=25),
+    ),
+)
+
 
 @cli.command()
-@click.option(
-    "--yes",
-    is_flag=True,
-    help="Run on a table that is not the embedded one (the demo writes sample requests).",
-)
-@pass_session
-def demo(session: Session, yes: bool) -> None:
+def demo() -> None:
     """Show the lifecycle: submit, list pending, approve, a concurrent approval refused, sweep
     an expired request, export.
 
-    Runs on the embedded DynamoDB unless --endpoint-url or --region is given (then --yes is
-    required, since it writes sample requests to that table).
+    Runs on a throwaway SQLite store in a temporary directory, deleted at the end: your own
+    store (local or DynamoDB) is never touched.
     """
-    if not session.embedded and not yes:
-        raise click.UsageError(
-            f"the demo writes sample requests to {session.describe()}; pass --yes to allow it, "
-            "or run it without --endpoint-url/--region to use the embedded DynamoDB"
-        )
-    store = session.store()
+    with tempfile.TemporaryDirectory(prefix="approvals-demo-") as directory:
+        path = Path(directory) / "requests.sqlite3"
+        click.echo(f"approvals: using a throwaway local store {path}", err=True)
+        with SQLiteStore(path) as store:
+            _narrate(store, Path(directory))
+
+
+def _narrate(store: Store, directory: Path) -> None:
     out = Output()
     now = datetime.now(timezone.utc)
 
     out.say("1. Four people ask for access (approvals submit)", style="bold")
-    alice = store.create(
-        Request.new(
-            requester="alice",
-            profile="production",
-            justification="Deploy the hotfix for INC-4821",
-            duration=timedelta(hours=1),
+    alice, carol, dave, erin = (
+        store.create(
+            Request.new(
+                requester=requester,
+                profile=profile,
+                justification=justification,
+                duration=duration,
+                now=now - (ago or timedelta(0)),
+            )
         )
-    )
-    carol = store.create(
-        Request.new(
-            requester="carol",
-            profile="staging",
-            justification="Rotate the staging database credentials",
-            duration=timedelta(hours=2),
-        )
-    )
-    dave = store.create(
-        Request.new(
-            requester="dave",
-            profile="billing",
-            justification="Export invoices for the quarterly audit",
-            duration=timedelta(minutes=30),
-        )
-    )
-    # Asked 25 hours ago with the default 24-hour TTL: past expires_at, but still pending.
-    erin = store.create(
-        Request.new(
-            requester="erin",
-            profile="sandbox",
-            justification="Reproduce the customer bug in sandbox",
-            duration=timedelta(minutes=15),
-            now=now - timedelta(hours=25),
-        )
+        for requester, profile, duration, justification, ago in _ASKS
     )
     ours = {alice.id, carol.id, dave.id, erin.id}
     for request in (alice, carol, dave, erin):
@@ -119,8 +110,6 @@ def demo(session: Session, yes: bool) -> None:
     out.say(f"   {erin.id} is now {store.get(erin.id).status.value}")
 
     out.say("")
-    server = session.embedded_server
-    directory = server.data_dir if server is not None else Path(tempfile.mkdtemp())
     path = directory / "demo-export.jsonl"
     out.say(f"6. Export the table as JSON Lines (approvals export {path})", style="bold")
     with path.open("w", encoding="utf-8", newline="\n") as export_file:
@@ -131,4 +120,7 @@ def demo(session: Session, yes: bool) -> None:
             out.say(f"   {line}")
 
     out.say("")
-    out.say(f"Done. Try: approvals list --status approved; approvals get {dave.id}")
+    out.say(
+        "Done. The demo's store is deleted now; yours is untouched. Next: "
+        "approvals submit --profile staging --justification 'Try approvals for real'"
+    )

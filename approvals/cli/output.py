@@ -76,7 +76,8 @@ def _short_time(value: datetime) -> str:
 def request_json(request: Request, *, now: datetime | None = None) -> dict[str, Any]:
     """Return the JSON object ``--json`` prints for a request.
 
-    Times are canonical RFC 3339 UTC strings; ``duration_seconds`` is a number;
+    Times are canonical RFC 3339 UTC strings; ``duration_seconds`` is a whole number of seconds
+    (as in the web API);
     ``access_granted`` is :meth:`Request.is_access_granted` at ``now``.
     """
     return {
@@ -84,7 +85,7 @@ def request_json(request: Request, *, now: datetime | None = None) -> dict[str, 
         "requester": request.requester,
         "profile": request.profile,
         "justification": request.justification,
-        "duration_seconds": request.duration.total_seconds(),
+        "duration_seconds": request.duration // timedelta(seconds=1),
         "status": request.status.value,
         "created_at": _time(request.created_at),
         "updated_at": _time(request.updated_at),
@@ -201,10 +202,24 @@ class Output:
             self._console().print("no requests", style="dim")
         return count
 
-    def report(self, report: MigrationReport, *, err: bool = False) -> None:
-        """Show a bulk operation's report (on stderr when stdout carries data)."""
+    def report(
+        self, report: MigrationReport, *, err: bool = False, already_complete: bool = False
+    ) -> None:
+        """Show a bulk operation's report (on stderr when stdout carries data).
+
+        ``already_complete``: the checkpoint recorded the operation as finished, so this run did
+        nothing; that is what is said, not the recorded counts.
+        """
         if self.as_json:
-            click.echo(json.dumps(report.to_dict(), indent=2), err=err)
+            data = {**report.to_dict(), "already_complete": already_complete}
+            click.echo(json.dumps(data, indent=2), err=err)
+            return
+        if already_complete:
+            click.echo(
+                f"{report.operation}: already complete (its checkpoint records it finished; "
+                "delete the checkpoint to run it again)",
+                err=err,
+            )
             return
         click.echo(report.summary(), err=err)
         if report.conflict_ids:

@@ -8,39 +8,47 @@ from datetime import timedelta
 
 import click
 
-from approvals.cli.app import Session, cli, json_option, pass_session, user_default
+from approvals.cli.app import CommandError, Session, cli, json_option, pass_session
 from approvals.cli.output import Output
-from approvals.cli.params import duration_option_value
+from approvals.cli.params import duration_option_value, request_id_argument
+from approvals.errors import ValidationError
 from approvals.request import (
     DEFAULT_QUERY_LIMIT,
     DEFAULT_REQUEST_TTL,
     MAX_QUERY_LIMIT,
     Request,
     RequestStatus,
+    same_identity,
 )
 
 __all__ = ["approve", "cancel", "deny", "get", "list_requests", "submit"]
 
 _STATUSES = click.Choice([status.value for status in RequestStatus])
+# The option that sets each field of a new request, to name it when the value is refused.
+_SUBMIT_OPTIONS = {
+    "requester": "--as",
+    "profile": "--profile",
+    "justification": "--justification",
+    "duration": "--duration",
+    "ttl": "--ttl",
+}
+_AS_HELP = (
+    "Who acts, on the local store only (default: $USER). On DynamoDB you act as your AWS "
+    "identity (STS GetCallerIdentity) and --as is refused."
+)
 
 
-def _identity(value: str | None, option: str) -> str:
-    identity = value or user_default()
-    if not identity:
-        raise click.UsageError(f"{option} is required ($USER is not set)")
-    return identity
+def as_option(function: click.decorators.FC) -> click.decorators.FC:
+    """``--as NAME``: the acting identity on the local store."""
+    return click.option("--as", "acting", metavar="NAME", help=_AS_HELP)(function)
 
 
 @cli.command()
-@click.option(
-    "--requester",
-    help="Who asks for access (default: $USER).",
-)
 @click.option("--profile", required=True, help="The AWS profile access is requested for.")
 @click.option(
     "--justification",
     required=True,
-    help="Why access is needed (10 to 500 characters).",
+    help="Why access is needed (10 to 500 bytes).",
 )
 @click.option(
     "--duration",
@@ -56,31 +64,43 @@ def _identity(value: str | None, option: str) -> str:
     show_default=True,
     help="How long the request stays open before it expires.",
 )
+@as_option
 @json_option
 @pass_session
 def submit(
     session: Session,
-    requester: str | None,
     profile: str,
     justification: str,
     duration: timedelta,
     ttl: timedelta,
+    acting: str | None,
     as_json: bool,
 ) -> None:
-    """Submit a new pending request and print it."""
-    request = Request.new(
-        requester=_identity(requester, "--requester"),
-        profile=profile,
-        justification=justification,
-        duration=duration,
-        ttl=ttl,
-    )
-    stored = session.store().create(request)
+    """Submit a new request (pending, or approved when the policy auto-approves it)."""
+    store = session.store()
+    requester = session.identity(acting)
+    try:
+        request = Request.new(
+            requester=requester,
+            profile=profile,
+            justification=justification,
+            duration=duration,
+            ttl=ttl,
+        )
+    except ValidationError as exc:
+        option = _SUBMIT_OPTIONS.get(exc.field or "")
+        # The message of a request that was never stored must not cite its id.
+        message = str(exc).removeprefix(f"request {exc.request_id}: ")
+        raise click.BadParameter(message, param_hint=f"'{option}'" if option else None) from None
+    policy = session.policy()
+    if policy is not None:
+        request = policy.auto_approve(request)
+    stored = store.create(request)
     Output(as_json=as_json).request(stored, title="submitted")
 
 
 @cli.command()
-@click.argument("request_id", metavar="ID")
+@request_id_argument
 @json_option
 @pass_session
 def get(session: Session, request_id: str, as_json: bool) -> None:
@@ -131,60 +151,77 @@ def list_requests(
         and (profile is None or r.profile == profile)
         and (requester is None or r.requester == requester)
     )
-    Output(as_json=as_json).requests(itertools.islice(matching, limit))
+    # Read everything first: an error must not follow a half-printed list.
+    Output(as_json=as_json).requests(list(itertools.islice(matching, limit)))
 
 
 def _decide(
-    session: Session, request_id: str, approver: str | None, comment: str, approve: bool
+    session: Session, request_id: str, acting: str | None, comment: str, approve: bool
 ) -> Request:
     store = session.store()
+    approver = session.identity(acting)
     request = store.get(request_id)
-    identity = _identity(approver, "--as")
-    decided = request.approve(identity, comment) if approve else request.deny(identity, comment)
+    try:
+        decided = request.approve(approver, comment) if approve else request.deny(approver, comment)
+    except ValidationError as exc:
+        if exc.field != "approver_comment":
+            raise
+        raise click.BadParameter(str(exc), param_hint="'--comment'") from None
+    policy = session.policy()
+    if policy is not None and not policy.may_approve(request, approver):
+        rule = policy.rule_for(request.profile)
+        verb = "approve" if approve else "deny"
+        raise CommandError(
+            f"request {request.id}: {approver} may not {verb} requests for {request.profile}: "
+            f"policy rule {rule.name if rule is not None else '(none)'!r} names who may"
+        )
     return store.update(decided)
 
 
-_AS_HELP = (
-    "Who decides: the acting identity recorded as approver (default: $USER). It must differ "
-    "from the requester."
-)
-
-
 @cli.command()
-@click.argument("request_id", metavar="ID")
-@click.option("--as", "approver", metavar="NAME", help=_AS_HELP)
+@request_id_argument
+@as_option
 @click.option("--comment", default="", help="A note for the requester.")
 @json_option
 @pass_session
 def approve(
-    session: Session, request_id: str, approver: str | None, comment: str, as_json: bool
+    session: Session, request_id: str, acting: str | None, comment: str, as_json: bool
 ) -> None:
     """Approve a pending request.
 
-    Refused (exit 1) when it is not pending any more, has expired, or changed since it was read
-    (someone else decided first).
+    Refused (exit 1) when you are its requester, the policy does not name you for its profile,
+    or it is not pending any more, has expired, or changed since it was read (someone else
+    decided first).
     """
-    Output(as_json=as_json).request(_decide(session, request_id, approver, comment, True))
+    Output(as_json=as_json).request(_decide(session, request_id, acting, comment, True))
 
 
 @cli.command()
-@click.argument("request_id", metavar="ID")
-@click.option("--as", "approver", metavar="NAME", help=_AS_HELP)
+@request_id_argument
+@as_option
 @click.option("--comment", default="", help="Why it is denied.")
 @json_option
 @pass_session
 def deny(
-    session: Session, request_id: str, approver: str | None, comment: str, as_json: bool
+    session: Session, request_id: str, acting: str | None, comment: str, as_json: bool
 ) -> None:
     """Deny a pending request (refused like approve)."""
-    Output(as_json=as_json).request(_decide(session, request_id, approver, comment, False))
+    Output(as_json=as_json).request(_decide(session, request_id, acting, comment, False))
 
 
 @cli.command()
-@click.argument("request_id", metavar="ID")
+@request_id_argument
+@as_option
 @json_option
 @pass_session
-def cancel(session: Session, request_id: str, as_json: bool) -> None:
-    """Cancel a pending request."""
+def cancel(session: Session, request_id: str, acting: str | None, as_json: bool) -> None:
+    """Cancel your own pending request (only its requester may)."""
     store = session.store()
-    Output(as_json=as_json).request(store.update(store.get(request_id).cancel()))
+    requester = session.identity(acting)
+    request = store.get(request_id)
+    if not same_identity(request.requester, requester):
+        raise CommandError(
+            f"request {request.id}: only its requester {request.requester} may cancel it, "
+            f"not {requester}"
+        )
+    Output(as_json=as_json).request(store.update(request.cancel()))

@@ -65,7 +65,7 @@ def table_checks(store: DynamoDBStore) -> list[Check]:
 
     A missing table is a single drift finding. Raises StoreError for other backend failures.
     """
-    client: Any = store.model._get_connection().connection.client
+    client: Any = store.dynamodb_table().client
     try:
         table = client.describe_table(TableName=store.table_name)["Table"]
     except (ClientError, BotoCoreError) as exc:
@@ -127,9 +127,15 @@ def _ttl_check(client: Any, store: DynamoDBStore) -> Check:
 )
 @pass_session
 def create_table(session: Session, wait: bool) -> None:
-    """Create the table in the Go service's schema, with TTL on ``ttl`` (idempotent)."""
-    store = session.store()
-    store.create_table(wait=wait)
+    """Create the table in the Go service's schema, with TTL on ``ttl`` (idempotent).
+
+    On the local store there is no table to create: the file is made on first use.
+    """
+    if not session.on_dynamodb:
+        session.store()
+        click.echo(f"{session.describe()}: ready")
+        return
+    session.dynamodb_store().create_table(wait=wait)
     click.echo(f"{session.describe()}: ready")
 
 
@@ -139,9 +145,9 @@ def create_table(session: Session, wait: bool) -> None:
 def check(session: Session, as_json: bool) -> None:
     """Check that the table exists with the expected keys, indexes and TTL.
 
-    Prints every finding; exits 1 when the table is missing or differs (drift).
+    Prints every finding; exits 1 when the table is missing or differs (drift). DynamoDB only.
     """
-    store = session.store()
+    store = session.dynamodb_store()
     checks = table_checks(store)
     drift = [c for c in checks if c.result == "drift"]
     output = Output(as_json=as_json)
