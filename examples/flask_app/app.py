@@ -1,15 +1,21 @@
 """An approver page on approvals' Flask extension: submit, approve, deny, cancel.
 
-Run it (no AWS needed: without APPROVALS_ENDPOINT_URL it starts the embedded local DynamoDB and
-keeps its data in ~/.local/share/approvals, or $APPROVALS_DATA_DIR)::
+Run it (no AWS needed: the requests live in the local SQLite store,
+~/.local/share/approvals/requests.sqlite3, or under $APPROVALS_DATA_DIR)::
 
     python examples/flask_app/app.py            # then open http://127.0.0.1:5000
 
-Against a real table set APPROVALS_ENDPOINT_URL, or APPROVALS_USE_AWS=1 with AWS credentials
-and APPROVALS_REGION. Sign in with any name (a demo stand-in for your SSO), submit a request,
-sign in as someone else in another browser and approve it. The same operations are served as
-JSON under /api (the extension's blueprint). Every decision is conditional on the version the
-page showed: if someone else acted first, the page says so and nothing is overwritten.
+Against a DynamoDB table set APPROVALS_ENDPOINT_URL, or APPROVALS_USE_AWS=1 with AWS credentials
+and APPROVALS_REGION. APPROVALS_POLICY names an approval policy file (try
+examples/policy.yaml): the page then lists only the requests you may decide, and the policy
+may auto-approve on submit. Sign in with any name (a demo stand-in for your SSO), submit a
+request, sign in as someone else in another browser and approve it. Behind an authenticating
+reverse proxy set APPROVALS_TRUSTED_PROXIES to its address(es), comma-separated: the user is then
+read from its X-Forwarded-User header, and only when a request comes from those addresses.
+
+The same operations are served as JSON under /api (the extension's blueprint). Every decision
+is conditional on the version the page showed: if someone else acted first, the page says so
+and nothing is overwritten.
 """
 
 from __future__ import annotations
@@ -23,25 +29,32 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Flask,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from werkzeug.wrappers import Response
 
 # Running `python examples/flask_app/app.py` from a checkout: import the library next to it.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from approvals import (
-    ApprovalsError,
-    ConcurrentModification,
-    DynamoDBStore,
-    InvalidStateTransition,
-    RequestNotFound,
-    RequestStatus,
-    Store,
-    ValidationError,
+from approvals import DynamoDBStore, SQLiteStore, Store, ValidationError
+from approvals.contrib import approver
+from approvals.contrib.flask import (
+    Approvals,
+    api_blueprint,
+    get_enforcement,
+    get_store,
+    proxy_user,
 )
-from approvals.contrib import api
-from approvals.contrib.flask import Approvals, api_blueprint, get_store
-from approvals.contrib.http import HTTPProblem
+from approvals.store.paths import default_path
 
 TABLE = "approvals-example"
 DURATIONS = {"30 minutes": 1800, "1 hour": 3600, "2 hours": 7200, "8 hours": 28800}
@@ -51,17 +64,26 @@ approvals = Approvals()
 
 @approvals.identity_loader
 def signed_in_user() -> str | None:
-    """The acting user: whoever signed in on this browser (a demo stand-in for real auth)."""
+    """The acting user, from a trusted source only: the authenticating proxy's header when
+    APPROVALS_TRUSTED_PROXIES is configured (and the request comes from there), otherwise this
+    browser's session (the demo sign-in, a stand-in for real authentication)."""
+    if current_app.config.get("APPROVALS_TRUSTED_PROXIES"):
+        return proxy_user()
     user = session.get("user")
     return user if isinstance(user, str) else None
 
 
 def create_app(config: Mapping[str, Any] | None = None, *, store: Store | None = None) -> Flask:
-    """Return the example app; ``store`` replaces the DynamoDBStore built from the config."""
+    """Return the example app; ``store`` replaces the DynamoDBStore built from the config.
+
+    ValidationError for a policy file that cannot be loaded (naming the rule and key).
+    """
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=os.environ.get("APPROVALS_EXAMPLE_SECRET_KEY") or secrets.token_hex(32),
         APPROVALS_TABLE=TABLE,
+        APPROVALS_POLICY=os.environ.get("APPROVALS_POLICY") or None,
+        APPROVALS_TRUSTED_PROXIES=_split(os.environ.get("APPROVALS_TRUSTED_PROXIES", "")),
     )
     app.config.update(config or {})
     approvals.init_app(app, store=store)
@@ -74,14 +96,19 @@ def create_app(config: Mapping[str, Any] | None = None, *, store: Store | None =
         user = signed_in_user()
         if user is None:
             return redirect(url_for("signin"))
-        store = get_store()
-        pending = api.list_requests(store, {"status": "pending", "limit": "50"}).items
-        mine = api.list_requests(store, {"requester": user, "limit": "20"}).items
+        cursor = request.args.get("cursor")
+        enforcement = get_enforcement()
+        try:
+            page = approver.approver_page(get_store(), user, enforcement, cursor=cursor)
+        except ValidationError as exc:
+            flash(f"That page link is no longer valid ({exc}); showing the first page.", "error")
+            return redirect(url_for("index"))
         return render_template(
             "index.html",
             user=user,
-            pending=[(r, api.request_to_json(r)["etag"]) for r in pending],
-            mine=[(r, api.request_to_json(r)["etag"]) for r in mine],
+            page=page,
+            cursor=cursor,
+            policy=enforcement.policy,
             durations=DURATIONS,
         )
 
@@ -103,66 +130,34 @@ def create_app(config: Mapping[str, Any] | None = None, *, store: Store | None =
 
     @app.post("/submit")
     def submit() -> Response:
-        user = _require_user()
-        body = {
+        body: dict[str, object] = {
             "profile": request.form.get("profile", "").strip(),
             "justification": request.form.get("justification", "").strip(),
             "duration_seconds": DURATIONS.get(request.form.get("duration", ""), 0),
         }
-        try:
-            created = api.create_request(get_store(), body, requester=user)
-        except ValidationError as exc:
-            flash(f"Not submitted: {exc}", "error")
-        else:
-            flash(f"Request {created.id} for {created.profile} submitted.", "success")
+        outcome = approver.submit(get_store(), _require_user(), get_enforcement(), body)
+        flash(outcome.message, outcome.category)
         return redirect(url_for("index"))
 
     @app.post("/requests/<request_id>/<any(approve, deny, cancel):action>")
     def act(request_id: str, action: str) -> Response:
-        user = _require_user()
-        body = None if action == "cancel" else {"comment": request.form.get("comment", "")}
-        store = get_store()
-        try:
-            changed = api.transition(
-                store,
-                request_id,
-                action,
-                actor=user,
-                if_match=request.form.get("etag", ""),
-                body=body,
-            )
-        except ConcurrentModification:
-            flash(_someone_else_acted(store, request_id, user), "conflict")
-        except (InvalidStateTransition, RequestNotFound, ValidationError, HTTPProblem) as exc:
-            flash(f"Nothing changed: {exc}", "error")
-        except ApprovalsError:
-            flash("The approval store is unavailable; nothing changed. Try again shortly.", "error")
-        else:
-            done = {"approved": "approved", "denied": "denied", "cancelled": "cancelled"}
-            flash(f"You {done[changed.status.value]} request {changed.id}.", "success")
-        return redirect(url_for("index"))
+        outcome = approver.decide(
+            get_store(),
+            _require_user(),
+            get_enforcement(),
+            request_id,
+            action,
+            etag=request.form.get("etag", ""),
+            comment=request.form.get("comment", ""),
+        )
+        flash(outcome.message, outcome.category)
+        return redirect(url_for("index", cursor=request.form.get("cursor") or None))
 
     return app
 
 
-def _someone_else_acted(store: Store, request_id: str, user: str) -> str:
-    """The conflict message: who did what while the page was open."""
-    try:
-        current = store.get(request_id)
-    except ApprovalsError:
-        return "Someone else acted on this request first. Nothing was changed; reload the page."
-    if current.status is RequestStatus.PENDING:
-        return f"Request {request_id} changed since you loaded the page. Nothing was changed."
-    lead = (
-        "You decided this in another tab or window"
-        if current.approver == user
-        else "Someone else acted first"
-    )
-    by = f" by {current.approver}" if current.approver else ""
-    return (
-        f"{lead}: request {request_id} is already {current.status.value}{by}. "
-        "Your decision was not recorded."
-    )
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
 
 
 def _require_user() -> str:
@@ -191,31 +186,29 @@ def _check_csrf() -> None:
         abort(400, "The form expired or came from another site; reload the page and try again.")
 
 
+def build_store() -> tuple[Store, str]:
+    """The example's store and what to call it: DynamoDB when APPROVALS_ENDPOINT_URL or
+    APPROVALS_USE_AWS=1 says so (the table is created if missing), else the local SQLite store."""
+    endpoint = os.environ.get("APPROVALS_ENDPOINT_URL") or None
+    if endpoint is None and os.environ.get("APPROVALS_USE_AWS") != "1":
+        path = default_path()
+        return SQLiteStore(path), f"local store {path}"
+    region = os.environ.get("APPROVALS_REGION") or os.environ.get("AWS_REGION")
+    table = os.environ.get("APPROVALS_TABLE", TABLE)
+    dynamodb = DynamoDBStore(table, region=region, host=endpoint)
+    dynamodb.create_table()  # idempotent
+    return dynamodb, f"table {table} in {region or 'the default region'} at {endpoint or 'AWS'}"
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Serve the example; start the embedded DynamoDB unless APPROVALS_ENDPOINT_URL is set."""
+    """Serve the example on the store :func:`build_store` chooses, and say which."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5000)
     args = parser.parse_args(argv)
-
-    endpoint = os.environ.get("APPROVALS_ENDPOINT_URL") or None
-    region = os.environ.get("APPROVALS_REGION") or os.environ.get("AWS_REGION")
-    embedded = None
-    if not endpoint and os.environ.get("APPROVALS_USE_AWS") != "1":
-        from approvals.embedded import EmbeddedDynamoDB, ensure_dummy_credentials
-
-        ensure_dummy_credentials()
-        embedded = EmbeddedDynamoDB()
-        endpoint, region = embedded.start(), embedded.region
-        print(f"approvals: using {embedded.describe()}", file=sys.stderr)
-    try:
-        store = DynamoDBStore(TABLE, region=region, host=endpoint)
-        store.create_table()  # idempotent
-        app = create_app({"APPROVALS_REGION": region, "APPROVALS_ENDPOINT_URL": endpoint})
-        app.run(host=args.host, port=args.port)
-    finally:
-        if embedded is not None:
-            embedded.stop()
+    store, description = build_store()
+    print(f"approvals: using the {description}", file=sys.stderr)
+    create_app(store=store).run(host=args.host, port=args.port)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""examples/flask_app: CSRF-protected forms, the conflict message, and its one-line start."""
+"""examples/flask_app: CSRF-protected forms, the conflict message, the policy, and its one-line
+start."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 
 from approvals import MemoryStore, Request, RequestStatus
+from approvals.contrib.flask import get_enforcement
 from tests.contrib.api_spec import HOUR
 from tests.contrib.examples import EXAMPLES, free_port, load_flask_example, running
 
@@ -115,10 +117,36 @@ def started_example(tmp_path: Path) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
 
 
-def test_the_documented_command_serves_the_sign_in_page_on_embedded_dynamodb(
+def test_the_documented_command_serves_the_sign_in_page_on_the_local_store(
     started_example: str, tmp_path: Path
 ) -> None:
     with urllib.request.urlopen(started_example + "/") as response:
         assert response.url.endswith("/signin")
         assert "Sign in" in response.read().decode()
-    assert (tmp_path / "data" / "journal.jsonl").exists()  # the table was created there
+    assert (tmp_path / "data" / "requests.sqlite3").exists()
+
+
+@pytest.mark.parametrize(("trusted", "signed_in"), [("192.0.2.10", False), ("127.0.0.1", True)])
+def test_behind_a_proxy_the_user_comes_from_its_header_only_from_its_address(
+    store: MemoryStore, trusted: str, signed_in: bool
+) -> None:
+    app = load_flask_example().create_app(
+        {"SECRET_KEY": "test", "APPROVALS_TRUSTED_PROXIES": [trusted]}, store=store
+    )
+    page = app.test_client().get("/", headers={"X-Forwarded-User": "alice"})  # from 127.0.0.1
+    if signed_in:
+        assert page.status_code == 200
+        assert '<strong id="user">alice</strong>' in page.get_data(as_text=True)
+    else:
+        assert page.status_code == 302
+        assert page.headers["Location"].endswith("/signin")
+
+
+def test_the_example_policy_file_loads() -> None:
+    app = load_flask_example().create_app(
+        {"SECRET_KEY": "test", "APPROVALS_POLICY": str(EXAMPLES / "policy.yaml")},
+        store=MemoryStore(),
+    )
+    policy = get_enforcement(app).policy
+    assert policy is not None
+    assert [rule.name for rule in policy.rules] == ["prod-oncall", "sandbox-self-service"]
