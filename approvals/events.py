@@ -293,6 +293,10 @@ class NotifyingStore:
     ``dispatcher`` runs the notifiers in the background (see :class:`BackgroundDispatcher`);
     without one they run before ``create``/``update`` return. Close the store (or use it as a
     context manager) to flush a dispatcher.
+
+    Any other attribute is the wrapped store's: what it can do beyond the protocol (such as
+    ``DynamoDBStore.dynamodb_table()``) the wrapper can do too, and ``hasattr`` tells the same.
+    Writes made through such a capability bypass the wrapper and emit no event.
     """
 
     def __init__(
@@ -310,6 +314,13 @@ class NotifyingStore:
 
     def __repr__(self) -> str:
         return f"NotifyingStore({self.store!r}, {len(self.notifiers)} notifiers)"
+
+    def __getattr__(self, name: str) -> Any:
+        # Only called for names the wrapper lacks. "store" itself is looked up on the instance,
+        # so a half-built wrapper (copy, unpickling) raises AttributeError instead of recursing.
+        if name == "store" or name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.store, name)
 
     def __enter__(self) -> NotifyingStore:
         return self

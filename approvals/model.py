@@ -13,7 +13,7 @@ Apps that want PynamoDB directly can use it as any model::
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from pynamodb.attributes import TTLAttribute, UnicodeAttribute
 from pynamodb.constants import PAY_PER_REQUEST_BILLING_MODE
@@ -22,6 +22,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from approvals.attributes import GoDurationAttribute, RFC3339TimeAttribute
+from approvals.request import IMMUTABLE_FIELDS
 
 __all__ = [
     "DEFAULT_TABLE_NAME",
@@ -97,6 +98,10 @@ class RequestModel(Model):
     status_index = StatusIndex()
     profile_index = ProfileIndex()
 
+    LOCK_FIELDS: ClassVar[tuple[str, ...]] = ("updated_at", "status", *IMMUTABLE_FIELDS)
+    """The attributes the update condition compares, in its order: the lock token, the status
+    and every immutable field."""
+
     @classmethod
     def lock_condition(cls, item: RequestModel, *, expected_status: str) -> Condition:
         """Return the update condition for ``item`` as the caller read it.
@@ -106,14 +111,10 @@ class RequestModel(Model):
         stored representations makes an item the Go service wrote match exactly.
         """
         return all_of(
-            cls.updated_at == item.updated_at,
-            cls.status == expected_status,
-            cls.requester == item.requester,
-            cls.profile == item.profile,
-            cls.justification == item.justification,
-            cls.duration == item.duration,
-            cls.created_at == item.created_at,
-            cls.expires_at == item.expires_at,
+            *(
+                getattr(cls, name) == (expected_status if name == "status" else getattr(item, name))
+                for name in cls.LOCK_FIELDS
+            )
         )
 
 

@@ -71,7 +71,7 @@ class FaultInjector:
         self.attempts = 0
         self._plan = list(plan)
         self._lock = threading.Lock()
-        store._client.meta.events.register_first(
+        store.dynamodb_table().client.meta.events.register_first(
             f"before-send.dynamodb.{operation}", self._before_send
         )
 

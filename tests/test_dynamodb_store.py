@@ -32,7 +32,7 @@ class CallCounter:
 
     def __init__(self, store: DynamoDBStore) -> None:
         self.calls: list[str] = []
-        store._client.meta.events.register("before-send.dynamodb.*", self._count)
+        store.dynamodb_table().client.meta.events.register("before-send.dynamodb.*", self._count)
 
     def _count(self, request: Any, **_: Any) -> None:
         self.calls.append(request.headers["X-Amz-Target"].decode().split(".")[-1])

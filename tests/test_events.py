@@ -462,3 +462,26 @@ def test_queued_events_are_delivered_at_interpreter_exit() -> None:
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["created", "approved"]
+
+
+# -- capabilities of the wrapped store ------------------------------------------------------
+
+
+@pytest.mark.usefixtures("moto")
+def test_a_wrapped_dynamodb_store_offers_its_table_to_bulk_paths() -> None:
+    inner = make_dynamodb_store()
+    wrapped = NotifyingStore(inner, Recorder())
+    table = wrapped.dynamodb_table()
+    assert table is inner.dynamodb_table()
+    request = new_request()
+    raw = table.to_item(request)
+    with table.operation("bulk-put", request.id):
+        table.client.put_item(TableName=table.table_name, Item=raw)
+    assert wrapped.get(request.id) == table.to_request(raw)
+
+
+def test_a_wrapped_store_without_a_table_has_no_such_capability() -> None:
+    wrapped = NotifyingStore(MemoryStore(), Recorder())
+    assert not hasattr(wrapped, "dynamodb_table")
+    with pytest.raises(AttributeError):
+        wrapped.dynamodb_table()

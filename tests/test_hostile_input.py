@@ -77,7 +77,9 @@ CALLS: list[str] = []
 @pytest.fixture(scope="module")
 def dynalite_store(dynalite_endpoint: str) -> DynamoDBStore:
     store = make_dynamodb_store(dynalite_endpoint)
-    store._client.meta.events.register("before-send.dynamodb.*", lambda **_: CALLS.append("x"))
+    store.dynamodb_table().client.meta.events.register(
+        "before-send.dynamodb.*", lambda **_: CALLS.append("x")
+    )
     return store
 
 

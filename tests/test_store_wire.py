@@ -1,10 +1,10 @@
-"""DynamoDBStore's hot paths send and read exactly what PynamoDB's model would.
+"""DynamoDBStore sends and reads exactly what PynamoDB's model would.
 
-The store builds its PutItem/UpdateItem calls from a template made once per bound model and reads
-items without model instances (approvals.store._wire). These tests hold those calls and readings
-to the PynamoDB path they replaced: ``Model.get_save_kwargs_from_instance`` /
+The store builds its PutItem/UpdateItem calls from the bound model's attributes and reads raw
+items without model instances (``store.dynamodb_table()``). These tests hold those calls and
+readings to PynamoDB's own: ``Model.get_save_kwargs_from_instance`` /
 ``get_update_kwargs_from_instance`` with ``RequestModel.lock_condition``, and
-``Model.from_raw_data`` + ``DynamoDBStore.to_request``.
+``Model.from_raw_data``.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from pynamodb.constants import ALL_NEW, ALL_OLD
 from approvals import DynamoDBStore, Request, RequestStatus
 from approvals.attributes import StoredDuration, StoredTime
 from approvals.errors import StoreError
+from approvals.model import RequestModel
+from approvals.store import DynamoDBTable
 from approvals.times import next_token
 from tests.helpers import REGION, go_written_items, make_dynamodb_store, new_request
 
@@ -34,8 +36,44 @@ def codec_store() -> DynamoDBStore:
     return DynamoDBStore("sentinel-requests", region=REGION)
 
 
+@pytest.fixture(scope="module")
+def table(codec_store: DynamoDBStore) -> DynamoDBTable:
+    return codec_store.dynamodb_table()
+
+
+def _pynamodb_item(store: DynamoDBStore, request: Request) -> RequestModel:
+    """The model instance PynamoDB would save for ``request``."""
+    return store.model(
+        id=request.id,
+        requester=request.requester,
+        profile=request.profile,
+        justification=request.justification,
+        duration=request.duration,
+        status=request.status.value,
+        created_at=request.created_at,
+        updated_at=request.updated_at,
+        expires_at=request.expires_at,
+        ttl=request.expires_at,
+        approver=request.approver,
+        approver_comment=request.approver_comment,
+    )
+
+
 def _pynamodb_read(store: DynamoDBStore, raw: dict[str, Any]) -> Request:
-    return store.to_request(store.model.from_raw_data(raw))
+    item = store.model.from_raw_data(raw)
+    return Request(
+        id=item.id,
+        requester=item.requester,
+        profile=item.profile,
+        justification=item.justification,
+        duration=item.duration,
+        status=RequestStatus(item.status),
+        created_at=item.created_at,
+        updated_at=item.updated_at,
+        expires_at=item.expires_at,
+        approver=item.approver or "",
+        approver_comment=item.approver_comment or "",
+    )
 
 
 def _go_read(store: DynamoDBStore, request_id: str) -> Request:
@@ -81,21 +119,22 @@ REQUESTS: dict[str, Callable[[DynamoDBStore], Request]] = {
 
 @pytest.mark.parametrize("make", REQUESTS.values(), ids=REQUESTS.keys())
 def test_create_sends_the_put_item_pynamodb_builds(
-    codec_store: DynamoDBStore, make: Callable[[DynamoDBStore], Request]
+    codec_store: DynamoDBStore, table: DynamoDBTable, make: Callable[[DynamoDBStore], Request]
 ) -> None:
     request = make(codec_store)
-    expected = codec_store.to_item(request).get_save_kwargs_from_instance(
+    expected = _pynamodb_item(codec_store, request).get_save_kwargs_from_instance(
         condition=codec_store.model.id.does_not_exist(),
         return_values_on_condition_failure=ALL_OLD,
     )
-    assert codec_store._codec.put_item_kwargs(codec_store.table_name, request) == expected
+    assert table.items.put_item_kwargs(table.table_name, request) == expected
+    assert table.to_item(request) == expected["Item"]
 
 
 def _pynamodb_update_kwargs(
     store: DynamoDBStore, request: Request, token: datetime
 ) -> dict[str, Any]:
     model = store.model
-    item = store.to_item(request)
+    item = _pynamodb_item(store, request)
     kwargs = item.get_update_kwargs_from_instance(
         [
             model.status.set(request.status.value),
@@ -123,20 +162,22 @@ UPDATES: dict[str, Callable[[DynamoDBStore], Request]] = {
 
 @pytest.mark.parametrize("make", UPDATES.values(), ids=UPDATES.keys())
 def test_update_sends_the_update_item_pynamodb_builds(
-    codec_store: DynamoDBStore, make: Callable[[DynamoDBStore], Request]
+    codec_store: DynamoDBStore, table: DynamoDBTable, make: Callable[[DynamoDBStore], Request]
 ) -> None:
     request = make(codec_store)
     token = next_token(request.updated_at)
     expected = _pynamodb_update_kwargs(codec_store, request, token)
-    assert codec_store._codec.update_item_kwargs(codec_store.table_name, request, token) == expected
+    assert table.items.update_item_kwargs(table.table_name, request, token) == expected
 
 
-def test_an_update_of_a_go_item_compares_its_stored_strings(codec_store: DynamoDBStore) -> None:
+def test_an_update_of_a_go_item_compares_its_stored_strings(
+    codec_store: DynamoDBStore, table: DynamoDBTable
+) -> None:
     raw = next(item for item in go_written_items() if item["id"]["S"] == GO_PENDING[0])
     raw = {**raw, "duration": {"N": "3600000000123"}}  # finer than a timedelta holds
     read = _pynamodb_read(codec_store, raw)
-    kwargs = codec_store._codec.update_item_kwargs(
-        codec_store.table_name, read.cancel(), next_token(read.updated_at)
+    kwargs = table.items.update_item_kwargs(
+        table.table_name, read.cancel(), next_token(read.updated_at)
     )
     sent = list(kwargs["ExpressionAttributeValues"].values())
     for name in ("updated_at", "created_at", "expires_at", "duration"):
@@ -159,9 +200,9 @@ def _typed(request: Request) -> dict[str, tuple[Any, ...]]:
 
 @pytest.mark.parametrize("raw", go_written_items(), ids=lambda item: item["id"]["S"])
 def test_an_item_reads_as_pynamodb_reads_it(
-    codec_store: DynamoDBStore, raw: dict[str, Any]
+    codec_store: DynamoDBStore, table: DynamoDBTable, raw: dict[str, Any]
 ) -> None:
-    read = codec_store._codec.request(raw)
+    read = table.to_request(raw)
     assert _typed(read) == _typed(_pynamodb_read(codec_store, raw))
     assert all(isinstance(getattr(read, n), StoredTime) for n in ("created_at", "expires_at"))
     assert isinstance(read.duration, StoredDuration)
@@ -173,33 +214,49 @@ def _broken(change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
     return item
 
 
-BROKEN: dict[str, dict[str, Any]] = {
-    "unknown-status": _broken(lambda i: i.update(status={"S": "revoked"})),
+# Values PynamoDB's from_raw_data refuses: the store fails on the same value.
+REFUSED_BY_PYNAMODB: dict[str, dict[str, Any]] = {
     "malformed-time": _broken(lambda i: i.update(created_at={"S": "last tuesday"})),
     "malformed-duration": _broken(lambda i: i.update(duration={"N": "1h"})),
     "malformed-ttl": _broken(lambda i: i.update(ttl={"N": "soon"})),
     "wrong-type": _broken(lambda i: i.update(requester={"N": "7"})),
-    "missing-field": _broken(lambda i: i.pop("justification")),
-    "null-field": _broken(lambda i: i.update(profile={"NULL": True})),
-    "missing-everything-but-id": {"id": {"S": "0123456789abcdef"}},
+}
+# Items PynamoDB reads but that hold no request: the error names what is wrong.
+NOT_A_REQUEST: dict[str, tuple[dict[str, Any], str]] = {
+    "unknown-status": (_broken(lambda i: i.update(status={"S": "revoked"})), "revoked"),
+    "missing-field": (_broken(lambda i: i.pop("justification")), "justification"),
+    "null-field": (_broken(lambda i: i.update(profile={"NULL": True})), "profile"),
+    "missing-everything-but-id": ({"id": {"S": "0123456789abcdef"}}, "requester"),
 }
 
 
-@pytest.mark.parametrize("raw", BROKEN.values(), ids=BROKEN.keys())
-def test_a_malformed_item_fails_as_it_does_through_pynamodb(
-    codec_store: DynamoDBStore, raw: dict[str, Any]
+@pytest.mark.parametrize("raw", REFUSED_BY_PYNAMODB.values(), ids=REFUSED_BY_PYNAMODB.keys())
+def test_a_value_pynamodb_refuses_is_a_store_error_caused_by_the_same_failure(
+    codec_store: DynamoDBStore, table: DynamoDBTable, raw: dict[str, Any]
 ) -> None:
     try:
-        _pynamodb_read(codec_store, raw)
-    except Exception as exc:  # whatever PynamoDB's path raised, the codec must raise the same
+        codec_store.model.from_raw_data(raw)
+    except Exception as exc:  # whatever PynamoDB raised, the store must fail on the same value
         expected = exc
     else:
-        pytest.fail("the PynamoDB path read a malformed item")
-    with pytest.raises(type(expected)) as caught:
-        codec_store._codec.request(raw)
-    assert str(caught.value) == str(expected)
-    if isinstance(expected, StoreError):
-        assert caught.value.request_id == expected.request_id  # type: ignore[attr-defined]
+        pytest.fail("PynamoDB read a malformed item")
+    with pytest.raises(StoreError) as caught:
+        table.to_request(raw)
+    assert caught.value.request_id == raw["id"]["S"]
+    assert not caught.value.retryable
+    assert type(caught.value.__cause__) is type(expected)
+    assert str(caught.value.__cause__) == str(expected)
+
+
+@pytest.mark.parametrize(("raw", "named"), NOT_A_REQUEST.values(), ids=NOT_A_REQUEST.keys())
+def test_an_item_that_is_no_request_is_a_store_error_naming_the_problem(
+    codec_store: DynamoDBStore, table: DynamoDBTable, raw: dict[str, Any], named: str
+) -> None:
+    codec_store.model.from_raw_data(raw)  # PynamoDB reads it; only a Request cannot hold it
+    with pytest.raises(StoreError, match=named) as caught:
+        table.to_request(raw)
+    assert caught.value.request_id == raw["id"]["S"]
+    assert not caught.value.retryable
 
 
 @pytest.mark.usefixtures("moto")

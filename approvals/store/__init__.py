@@ -13,6 +13,7 @@ _EXPORTS = {
     "Store": "approvals.store.base",
     "MemoryStore": "approvals.store.memory",
     "DynamoDBStore": "approvals.store.dynamodb",
+    "DynamoDBTable": "approvals.store.table",
     "SQLiteStore": "approvals.store.sqlite",
 }
 
@@ -33,3 +34,4 @@ if TYPE_CHECKING:
     from approvals.store.dynamodb import DynamoDBStore as DynamoDBStore
     from approvals.store.memory import MemoryStore as MemoryStore
     from approvals.store.sqlite import SQLiteStore as SQLiteStore
+    from approvals.store.table import DynamoDBTable as DynamoDBTable

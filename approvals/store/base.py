@@ -1,8 +1,8 @@
 """The Store protocol and the rules every store shares.
 
-Both :class:`~approvals.store.DynamoDBStore` and :class:`~approvals.store.MemoryStore` implement
-:class:`Store` and decide a refused update with :func:`refusal`, so they report the same error for
-the same situation.
+Every store checks its input with the ``check_*`` functions here, orders reads with
+:func:`newest_first` and decides a refused update with :func:`refusal`, so all stores report the
+same error for the same situation.
 """
 
 from __future__ import annotations
@@ -29,11 +29,15 @@ from approvals.times import instant_ns, stored_form
 
 __all__ = [
     "Store",
+    "check_key",
+    "check_request",
     "check_request_id",
     "check_status",
     "check_until",
     "check_update_input",
     "effective_limit",
+    "index_bound",
+    "index_group",
     "newest_first",
     "order_key",
     "refusal",
@@ -120,8 +124,37 @@ def check_status(status: object) -> RequestStatus:
         ) from None
 
 
+def check_key(field: str, value: object) -> str:
+    """Return ``value``, a query's partition key (``requester``, ``profile``), if it is a
+    non-empty string; ValidationError naming ``field`` otherwise."""
+    if not isinstance(value, str) or not value:
+        raise ValidationError(f"{field} must be a non-empty string", field=field)
+    return value
+
+
+def check_request(request: object) -> Request:
+    """Return ``request`` if a store may write it: a valid Request with a well-formed id.
+
+    Raises ValidationError naming the field otherwise (``request`` when it is no Request).
+    """
+    if not isinstance(request, Request):
+        raise ValidationError(f"expected a Request, got {type(request).__name__}", field="request")
+    check_request_id(request.id)
+    request.validate()
+    return request
+
+
+check_update_input = check_request
+"""What :func:`check_request` is called where an update checks its input."""
+
+
 def effective_limit(limit: int) -> int:
-    """Return the limit a list call uses: DEFAULT_QUERY_LIMIT for <= 0, at most MAX_QUERY_LIMIT."""
+    """Return the limit a list call uses: DEFAULT_QUERY_LIMIT for <= 0, at most MAX_QUERY_LIMIT.
+
+    ValidationError (field ``limit``) when ``limit`` is not an integer.
+    """
+    if not isinstance(limit, int) or isinstance(limit, bool):
+        raise ValidationError(f"limit must be an integer, got {limit!r:.40}", field="limit")
     if limit <= 0:
         return DEFAULT_QUERY_LIMIT
     return min(limit, MAX_QUERY_LIMIT)
@@ -196,12 +229,6 @@ def _in_order(group: list[Request], is_until_group: bool, latest: int | None) ->
     if is_until_group and latest is not None:
         return [r for r in group if _order_key(r)[0] == 0 or instant_ns(r.created_at) <= latest]
     return group
-
-
-def check_update_input(request: Request) -> None:
-    """Refuse, before touching the store, an update that is invalid whatever is stored."""
-    check_request_id(request.id)
-    request.validate()
 
 
 def same_token(stored: datetime, read: datetime) -> bool:

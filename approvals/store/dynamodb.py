@@ -1,4 +1,4 @@
-"""DynamoDBStore: the facade over RequestModel that speaks only the library's errors."""
+"""DynamoDBStore: the Store protocol on a DynamoDB table in the Go service's format."""
 
 from __future__ import annotations
 
@@ -6,52 +6,37 @@ import dataclasses
 import itertools
 import logging
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 from pynamodb.constants import PAY_PER_REQUEST_BILLING_MODE
-from pynamodb.exceptions import AttributeDeserializationError, PynamoDBException
-from pynamodb.indexes import GlobalSecondaryIndex
 
-from approvals.errors import (
-    ApprovalsError,
-    ConcurrentModification,
-    RequestExists,
-    RequestNotFound,
-    StoreError,
-    ValidationError,
-)
+from approvals.errors import ConcurrentModification, RequestExists, RequestNotFound
 from approvals.model import DEFAULT_TABLE_NAME, RequestModel, bind_model
-from approvals.observe import OperationObserver
-from approvals.request import DEFAULT_QUERY_LIMIT, Request, RequestStatus
-from approvals.store._wire import (
-    IMMUTABLE,
-    REQUIRED,
-    RequestCodec,
-    item_fields,
-    request_from_values,
-)
+from approvals.request import DEFAULT_QUERY_LIMIT, IMMUTABLE_FIELDS, Request, RequestStatus
 from approvals.store.base import (
+    check_key,
+    check_request,
     check_request_id,
     check_status,
     check_until,
-    check_update_input,
     effective_limit,
     index_bound,
     newest_first,
     refusal,
 )
+from approvals.store.items import item_fields, request_from_values
 from approvals.store.settings import check_table_name, connection_settings
-from approvals.store.translate import CONDITION_FAILED, error_code, translate
-from approvals.times import StoredTime, next_token, stored_form
+from approvals.store.table import DynamoDBTable
+from approvals.store.translate import CONDITION_FAILED, error_code
+from approvals.times import next_token, stored_form
 
 __all__ = ["DynamoDBStore"]
 
 logger = logging.getLogger("approvals")
 
-_OPTIONAL = ("approver", "approver_comment")
 _TTL_UNSUPPORTED = {"UnknownOperationException", "NotImplemented", "UnsupportedOperation"}
 
 
@@ -93,19 +78,28 @@ class DynamoDBStore:
         self.table_name = table_name
         self.region = region
         self.host = host
-        self._model = bind_model(table_name, region=region, host=host, **settings)
-        # Builds the calls and reads the answers of the hot paths (get, create, update) without
-        # model instances or per-call expression building: see approvals.store._wire for why.
-        self._codec = RequestCodec(self._model)
-        self._observer = OperationObserver(table_name, region=region)
+        self._table = DynamoDBTable(
+            bind_model(table_name, region=region, host=host, **settings), region=region
+        )
+        self._items = self._table.items
 
     def __repr__(self) -> str:
         return f"DynamoDBStore({self.table_name!r}, region={self.region!r}, host={self.host!r})"
 
+    def dynamodb_table(self) -> DynamoDBTable:
+        """Return the table this store works on: its client, bound model, item conversion and
+        operation context, for code that calls DynamoDB directly (bulk import and export)."""
+        return self._table
+
     @property
     def model(self) -> type[RequestModel]:
         """The RequestModel subclass bound to this store's table, for direct PynamoDB use."""
-        return self._model
+        return self._table.model
+
+    def operation(self, name: str, request_id: str | None = None) -> AbstractContextManager[None]:
+        """Return the context the store's own operations run in (:meth:`DynamoDBTable.operation`):
+        errors translated to the StoreError family, one log record for operation ``name``."""
+        return self._table.operation(name, request_id)
 
     # -- single-request operations -------------------------------------------------------
 
@@ -115,12 +109,11 @@ class DynamoDBStore:
         ValidationError (before any call) for an invalid request; RequestExists if the id is
         taken; StoreError for backend failures.
         """
-        check_request_id(request.id)
-        request.validate()
-        kwargs = self._codec.put_item_kwargs(self.table_name, request)
-        with self._operation("create", request.id):
+        check_request(request)
+        kwargs = self._items.put_item_kwargs(self.table_name, request)
+        with self._table.operation("create", request.id):
             try:
-                self._client.put_item(**kwargs)
+                self._table.client.put_item(**kwargs)
             except ClientError as exc:
                 if error_code(exc) != CONDITION_FAILED:
                     raise
@@ -130,8 +123,7 @@ class DynamoDBStore:
                     (exc.response.get("Item") or self._raw_get(request.id)) != kwargs["Item"]
                 ):
                     raise RequestExists(request.id) from None
-            # Stored as sent: return it as a get would, without parsing back what was just built.
-            return self._codec.written(request, kwargs["Item"])
+            return self._items.written(request, kwargs["Item"])
 
     def get(self, request_id: str) -> Request:
         """Return the stored request (a strongly consistent read).
@@ -139,11 +131,11 @@ class DynamoDBStore:
         ValidationError (before any call) for a malformed id; RequestNotFound if absent.
         """
         check_request_id(request_id)
-        with self._operation("get", request_id):
+        with self._table.operation("get", request_id):
             item = self._raw_get(request_id)
             if not item:
                 raise RequestNotFound(request_id)
-            return self._codec.request(item)
+            return self._table.to_request(item)
 
     def update(self, request: Request) -> Request:
         """Write the transition of a request read earlier and return it as stored.
@@ -152,8 +144,8 @@ class DynamoDBStore:
         read, be pending, and keep every immutable field. Refusals, first that applies:
         RequestNotFound, ConcurrentModification, InvalidStateTransition, ValidationError.
         """
-        check_update_input(request)
-        with self._operation("update", request.id):
+        check_request(request)
+        with self._table.operation("update", request.id):
             if request.status is RequestStatus.PENDING:
                 # pending -> pending is never a transition; read only to report the right refusal.
                 error = refusal(self._read(request.id), request)
@@ -161,8 +153,7 @@ class DynamoDBStore:
                 raise error
             attempt = request
             for _ in range(2):
-                token = next_token(attempt.updated_at)
-                written, stored = self._conditional_update(attempt, token)
+                written, stored = self._conditional_update(attempt)
                 if written is not None:
                     return written
                 error = refusal(stored, request)
@@ -174,15 +165,15 @@ class DynamoDBStore:
                 attempt = dataclasses.replace(
                     request,
                     updated_at=stored.updated_at,
-                    **{name: getattr(stored, name) for name in IMMUTABLE},
+                    **{name: getattr(stored, name) for name in IMMUTABLE_FIELDS},
                 )
             raise ConcurrentModification(request.id)
 
     def delete(self, request_id: str) -> None:
         """Remove the request if it exists (idempotent); ValidationError for a malformed id."""
         check_request_id(request_id)
-        with self._operation("delete", request_id):
-            self._model(request_id).delete()
+        with self._table.operation("delete", request_id):
+            self._table.client.delete_item(TableName=self.table_name, Key=_key(request_id))
 
     # -- queries -------------------------------------------------------------------------
 
@@ -194,37 +185,40 @@ class DynamoDBStore:
         With ``until``, the query starts at ``created_at <= until`` in the GSI (a value read from
         the table compares as its stored string, exactly as the index orders it).
         """
-        _check_key("requester", requester)
-        return self._query("iter_by_requester", self._model.requester_index, requester, until=until)
+        check_key("requester", requester)
+        check_until(until)
+        return self._query("iter_by_requester", "requester", requester, until=until)
 
     def iter_by_status(
         self, status: RequestStatus, *, until: datetime | None = None
     ) -> Iterator[Request]:
         """Yield every request in ``status`` (from ``until``), newest first, page by page."""
         wanted = check_status(status)
-        return self._query("iter_by_status", self._model.status_index, wanted.value, until=until)
+        check_until(until)
+        return self._query("iter_by_status", "status", wanted.value, until=until)
 
     def iter_by_profile(self, profile: str, *, until: datetime | None = None) -> Iterator[Request]:
         """Yield every request for ``profile`` (from ``until``), newest first, page by page."""
-        _check_key("profile", profile)
-        return self._query("iter_by_profile", self._model.profile_index, profile, until=until)
+        check_key("profile", profile)
+        check_until(until)
+        return self._query("iter_by_profile", "profile", profile, until=until)
 
     def list_by_requester(self, requester: str, limit: int = DEFAULT_QUERY_LIMIT) -> list[Request]:
         """Return up to ``limit`` requests of ``requester``, newest first."""
-        _check_key("requester", requester)
-        return self._list("list_by_requester", self._model.requester_index, requester, limit)
+        check_key("requester", requester)
+        return self._list("list_by_requester", "requester", requester, limit)
 
     def list_by_status(
         self, status: RequestStatus, limit: int = DEFAULT_QUERY_LIMIT
     ) -> list[Request]:
         """Return up to ``limit`` requests in ``status``, newest first."""
         wanted = check_status(status)
-        return self._list("list_by_status", self._model.status_index, wanted.value, limit)
+        return self._list("list_by_status", "status", wanted.value, limit)
 
     def list_by_profile(self, profile: str, limit: int = DEFAULT_QUERY_LIMIT) -> list[Request]:
         """Return up to ``limit`` requests for ``profile``, newest first."""
-        _check_key("profile", profile)
-        return self._list("list_by_profile", self._model.profile_index, profile, limit)
+        check_key("profile", profile)
+        return self._list("list_by_profile", "profile", profile, limit)
 
     # -- table management ----------------------------------------------------------------
 
@@ -234,8 +228,8 @@ class DynamoDBStore:
         On a server without the TTL API (dynalite) the table is still created and a warning is
         logged. StoreError for backend failures.
         """
-        with self._operation("create_table"):
-            self._model.create_table(
+        with self._table.operation("create_table"):
+            self.model.create_table(
                 wait=wait,
                 billing_mode=PAY_PER_REQUEST_BILLING_MODE,
                 ignore_update_ttl_errors=True,
@@ -244,132 +238,110 @@ class DynamoDBStore:
 
     def delete_table(self) -> None:
         """Delete the table if it exists; StoreError for backend failures."""
-        with self._operation("delete_table"):
-            if self._model.exists():
-                self._model.delete_table()
+        with self._table.operation("delete_table"):
+            if self.model.exists():
+                self.model.delete_table()
+
+    def to_item(self, request: Request) -> RequestModel:
+        """Return ``request`` as an instance of this store's model (``ttl`` from expires_at)."""
+        return self.model(**item_fields(request))
+
+    def to_request(self, item: RequestModel) -> Request:
+        """Return the Request a model instance holds; StoreError when it is malformed."""
+        return request_from_values(item.attribute_values)
 
     # -- internals -----------------------------------------------------------------------
 
-    @property
-    def _client(self) -> Any:
-        # The botocore client PynamoDB built (same retries, timeouts and pool). get, create and
-        # update call it directly: PynamoDB 6 does not expose ReturnValuesOnConditionCheckFailure,
-        # and its Model layer costs more CPU than the call's own parameters (see _wire).
-        return self._model._get_connection().connection.client
-
-    def operation(self, name: str, request_id: str | None = None) -> AbstractContextManager[None]:
-        """Return a context for code that calls ``self.model`` directly (``approvals.migrate``).
-
-        Inside it, a botocore or PynamoDB exception leaves as the library's StoreError family
-        (``__cause__`` chained) and the calls are logged as one operation ``name``, exactly as
-        the store's own methods are.
-        """
-        return self._operation(name, request_id)
-
-    @contextmanager
-    def _operation(self, name: str, request_id: str | None = None) -> Iterator[None]:
-        # One log record / span per operation (approvals.observe); nested ones join the outer.
-        with self._observer.observe(name, request_id) as outermost:
-            try:
-                if outermost:
-                    self._observer.instrument(self._client)
-                yield
-            except ApprovalsError:
-                raise
-            except (ClientError, BotoCoreError, PynamoDBException) as exc:
-                raise translate(
-                    exc,
-                    operation=name,
-                    table=self.table_name,
-                    region=self.region,
-                    request_id=request_id,
-                ) from exc
-            except (ValueError, AttributeDeserializationError) as exc:
-                raise StoreError(
-                    f"{name}: a stored item in table {self.table_name!r} is malformed ({exc})",
-                    request_id=request_id,
-                    retryable=False,
-                ) from exc
-
-    def _conditional_update(
-        self, request: Request, token: datetime
-    ) -> tuple[Request | None, Request | None]:
+    def _conditional_update(self, request: Request) -> tuple[Request | None, Request | None]:
         """Return (the request as written, None), or (None, the stored request or None) when
         the condition failed for another writer's reason."""
-        # The lock condition and the SET actions of RequestModel, from a template built once.
-        kwargs = self._codec.update_item_kwargs(self.table_name, request, token)
+        token = next_token(request.updated_at)
+        kwargs = self._items.update_item_kwargs(self.table_name, request, token)
         try:
-            response = self._client.update_item(**kwargs)
+            response = self._table.client.update_item(**kwargs)
         except ClientError as exc:
             if error_code(exc) != CONDITION_FAILED:
                 raise
             old: dict[str, Any] | None = exc.response.get("Item")  # type: ignore[assignment]
-            stored = self._read(request.id) if old is None else self._codec.request(old)
+            stored = self._read(request.id) if old is None else self._table.to_request(old)
             if stored is not None and _retried(exc) and _is_own_write(stored, request, token):
                 return stored, None  # the first attempt landed; only its response was lost
             return None, stored
-        return self._codec.request(response["Attributes"]), None
+        return self._table.to_request(response["Attributes"]), None
 
     def _raw_get(self, request_id: str) -> dict[str, Any] | None:
         # get's one call, and the read that servers ignoring ReturnValuesOnConditionCheckFailure
         # (dynalite) need after a failed condition. Consistent, so it sees every acknowledged write.
-        response = self._client.get_item(
-            TableName=self.table_name, Key={"id": {"S": request_id}}, ConsistentRead=True
+        response = self._table.client.get_item(
+            TableName=self.table_name, Key=_key(request_id), ConsistentRead=True
         )
         item: dict[str, Any] | None = response.get("Item")
         return item
 
     def _read(self, request_id: str) -> Request | None:
         item = self._raw_get(request_id)
-        return None if item is None else self._codec.request(item)
+        return None if item is None else self._table.to_request(item)
 
     def _query(
         self,
         operation: str,
-        index: GlobalSecondaryIndex[Any],
+        key_name: str,
         key: str,
-        page_size: int | None = None,
+        limit: int | None = None,
         *,
         until: datetime | None = None,
     ) -> Iterator[Request]:
-        check_until(until)
-        # Every item of until's own group is read (the index does not order within a second);
-        # newest_first drops those after until.
-        condition = None
+        """Yield the requests of one GSI partition (``key_name`` = ``key``), newest first.
+
+        Every item of until's own group is read (the index does not order within a second);
+        newest_first drops those after until. ``limit`` is the page size.
+        """
+        index = getattr(self.model, f"{key_name}_index")
+        params: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": index.Meta.index_name,
+            "KeyConditionExpression": "#0 = :0",
+            "ExpressionAttributeNames": {"#0": key_name},
+            "ExpressionAttributeValues": {":0": {"S": key}},
+            "ScanIndexForward": False,
+        }
         if until is not None:
-            bound = StoredTime.from_wire(index_bound(until), until)
-            condition = self._model.created_at <= bound
-        results = index.query(
-            key, range_key_condition=condition, scan_index_forward=False, page_size=page_size
-        )
-        yield from newest_first(self._decoded(operation, results), until)
+            params["KeyConditionExpression"] = "#0 = :0 AND #1 <= :1"
+            params["ExpressionAttributeNames"]["#1"] = self.model.created_at.attr_name
+            params["ExpressionAttributeValues"][":1"] = {"S": index_bound(until)}
+        if limit is not None:
+            params["Limit"] = limit
+        return newest_first(self._pages(operation, params), until)
 
-    def _decoded(self, operation: str, results: Iterator[RequestModel]) -> Iterator[Request]:
+    def _pages(self, operation: str, params: dict[str, Any]) -> Iterator[Request]:
+        """Yield the requests of every page of the Query ``params``, one operation per page."""
+        table = self._table
         while True:
-            with self._operation(operation):
-                try:
-                    item = next(results)
-                except StopIteration:
-                    return
-                request = self.to_request(item)
-            yield request
+            with table.operation(operation):
+                page = table.client.query(**params)
+                requests = [table.to_request(item) for item in page.get("Items", ())]
+            yield from requests
+            last = page.get("LastEvaluatedKey")
+            if not last:
+                return
+            params = {**params, "ExclusiveStartKey": last}
 
-    def _list(
-        self, operation: str, index: GlobalSecondaryIndex[Any], key: str, limit: int
-    ) -> list[Request]:
+    def _list(self, operation: str, key_name: str, key: str, limit: int) -> list[Request]:
         wanted = effective_limit(limit)
-        with self._operation(operation):  # one record for the whole list, not one per item
+        with self._table.operation(operation):  # one record for the whole list, not one per page
             # One item past the limit shows where the last item's second ends, most often
             # without a second page.
-            return list(itertools.islice(self._query(operation, index, key, wanted + 1), wanted))
+            found = self._query(operation, key_name, key, wanted + 1)
+            return list(itertools.islice(found, wanted))
 
     def _ensure_ttl(self) -> None:
+        client = self._table.client
         try:
-            described = self._client.describe_time_to_live(TableName=self.table_name)
+            described = client.describe_time_to_live(TableName=self.table_name)
             ttl = described.get("TimeToLiveDescription", {})
             if ttl.get("TimeToLiveStatus") in ("ENABLED", "ENABLING"):
                 return
-            self._client.update_time_to_live(
+            client.update_time_to_live(
                 TableName=self.table_name,
                 TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"},
             )
@@ -384,13 +356,9 @@ class DynamoDBStore:
                 code,
             )
 
-    def to_item(self, request: Request) -> RequestModel:
-        """Return ``request`` as an item of this store's model (``ttl`` derived from expires_at)."""
-        return self._model(**item_fields(request))
 
-    def to_request(self, item: RequestModel) -> Request:
-        """Return the Request an item holds; StoreError when the item is malformed."""
-        return request_from_values({name: getattr(item, name) for name in REQUIRED + _OPTIONAL})
+def _key(request_id: str) -> dict[str, Any]:
+    return {"id": {"S": request_id}}
 
 
 def _is_own_write(stored: Request, request: Request, token: datetime) -> bool:
@@ -409,10 +377,5 @@ def _retried(exc: ClientError) -> bool:
 
 
 def _looks_unsupported(exc: ClientError) -> bool:
-    message = str(exc.response.get("Error", {}).get("Message") or "").lower()
-    return "not supported" in message or "unknown operation" in message
-
-
-def _check_key(field: str, value: object) -> None:
-    if not isinstance(value, str) or not value:
-        raise ValidationError(f"{field} must be a non-empty string", field=field)
+    message = str(exc.response.get("Error", {}).get("Message") or "")
+    return "not supported" in message.lower() or "unknown operation" in message.lower()
