@@ -53,6 +53,7 @@ _EXPORTS = {
     "Store": "approvals.store.base",
     "MemoryStore": "approvals.store.memory",
     "DynamoDBStore": "approvals.store.dynamodb",
+    "DynamoDBTable": "approvals.store.table",
     "ApprovalPolicy": "approvals.policy",
     "ApprovalRule": "approvals.policy",
     "SQLiteStore": "approvals.store.sqlite",
@@ -182,3 +183,4 @@ if TYPE_CHECKING:
     from approvals.store.dynamodb import DynamoDBStore as DynamoDBStore
     from approvals.store.memory import MemoryStore as MemoryStore
     from approvals.store.sqlite import SQLiteStore as SQLiteStore
+    from approvals.store.table import DynamoDBTable as DynamoDBTable
