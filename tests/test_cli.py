@@ -420,3 +420,69 @@ def test_the_demo_shows_the_lifecycle_and_leaves_the_default_store_alone(
         assert step in result.stdout
     assert "throwaway local store" in result.stderr
     assert not (tmp_path / "data").exists()
+
+
+# -- the approval policy ---------------------------------------------------------------------
+
+POLICY = """\
+version: "1"
+rules:
+  - name: prod-oncall
+    profiles: [production]
+    approvers: [bob, carol]
+  - name: sandbox-self-service
+    profiles: [sandbox]
+    approvers: [bob]
+    auto_approve:
+      users: [alice]
+      max_duration: 1h
+"""
+
+
+@pytest.fixture
+def policy(tmp_path: Path) -> str:
+    path = tmp_path / "policy.yaml"
+    path.write_text(POLICY, encoding="utf-8")
+    return str(path)
+
+
+@pytest.mark.parametrize("command", ["approve", "deny"])
+def test_the_policy_refuses_an_approver_it_does_not_name(
+    local: Cli, policy: str, command: str
+) -> None:
+    request = submitted(local, profile="production")
+    result = local("--policy", policy, command, request.id, "--as", "erin")
+    assert result.exit_code == 1
+    assert "policy rule 'prod-oncall'" in one_line_error(result, after_store_line=True)
+    assert local.store.get(request.id).status is RequestStatus.PENDING
+
+
+def test_the_policy_lets_a_named_approver_decide(
+    local: Cli, policy: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    request = submitted(local, profile="production")
+    monkeypatch.setenv("APPROVALS_POLICY", policy)
+    result = local("approve", request.id, "--as", "Carol")
+    assert result.exit_code == 0
+    assert local.store.get(request.id).approver == "Carol"
+
+
+def test_the_policy_auto_approves_on_submit(local: Cli, policy: str) -> None:
+    args = ["submit", "--profile", "sandbox", "--justification", "Reproduce the bug", "--json"]
+    auto = json.loads(local("--policy", policy, *args).stdout)
+    longer = json.loads(local("--policy", policy, *args, "--duration", "2h").stdout)
+    assert (auto["status"], auto["approver"], auto["approver_comment"]) == (
+        "approved",
+        "alice",
+        "auto-approved by policy",
+    )
+    assert longer["status"] == "pending"
+
+
+def test_a_malformed_policy_is_a_usage_error_naming_the_option(local: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text('version: "1"\nrules: []\n', encoding="utf-8")
+    request = submitted(local)
+    result = local("--policy", str(path), "approve", request.id, "--as", "bob")
+    assert result.exit_code == 2
+    assert "'--policy'" in result.stderr
