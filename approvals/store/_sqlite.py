@@ -15,10 +15,11 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 from approvals.durations import StoredDuration, duration_ns
-from approvals.errors import ApprovalsError, StoreError
+from approvals.errors import StoreError
 from approvals.request import Request, RequestStatus
 from approvals.times import parse_time, stored_form
 
@@ -26,8 +27,10 @@ __all__ = [
     "COLUMNS",
     "SCHEMA_VERSION",
     "Connections",
+    "Lease",
     "decode",
     "encode",
+    "store_error",
     "translating",
 ]
 
@@ -116,46 +119,48 @@ def decode(row: Sequence[Any]) -> Request:
         ) from exc
 
 
-@contextmanager
-def translating(operation: str, path: Path, request_id: str | None = None) -> Iterator[None]:
-    """Turn every sqlite3 (and file system) error raised inside into a StoreError.
+def store_error(
+    exc: sqlite3.Error | OSError, operation: str, path: Path, request_id: str | None
+) -> StoreError:
+    """Return the StoreError of a database (or file system) error; the caller chains it.
 
     ``retryable`` is True when the database stayed locked for the whole busy timeout.
     """
+    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+    if code in (_BUSY, _LOCKED):
+        reason = "the database stayed locked by another connection; retry"
+    elif code in (_CORRUPT, _NOTADB):
+        reason = "the file is not an approvals SQLite database, or it is corrupt"
+    else:
+        reason = "failed"
+    return StoreError(
+        f"{operation} on {path}: {reason} ({exc})",
+        request_id=request_id,
+        retryable=code in (_BUSY, _LOCKED),
+    )
+
+
+@contextmanager
+def translating(operation: str, path: Path, request_id: str | None = None) -> Iterator[None]:
+    """Turn every sqlite3 and file system error raised inside into a StoreError."""
     try:
         yield
-    except ApprovalsError:
-        raise
-    except sqlite3.Error as exc:
-        code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
-        if code in (_BUSY, _LOCKED):
-            reason = "the database stayed locked by another connection; retry"
-        elif code in (_CORRUPT, _NOTADB):
-            reason = "the file is not an approvals SQLite database, or it is corrupt"
-        else:
-            reason = str(exc)
-        raise StoreError(
-            f"{operation} on {path}: {reason} ({exc})",
-            request_id=request_id,
-            retryable=code in (_BUSY, _LOCKED),
-        ) from exc
-    except OSError as exc:
-        raise StoreError(
-            f"{operation} on {path}: {exc}", request_id=request_id, retryable=False
-        ) from exc
+    except (sqlite3.Error, OSError) as exc:
+        raise store_error(exc, operation, path, request_id) from exc
 
 
 class Connections:
-    """A pool of connections to one database file, each used by one thread at a time.
+    """A pool of connections to one database file, each lent to one thread at a time.
 
-    Every connection runs in autocommit mode (transactions are explicit), with WAL,
-    ``synchronous=FULL`` and a busy timeout. The first connection creates the parent directory
+    Every connection runs in autocommit mode (transactions are explicit), with WAL, the given
+    ``synchronous`` level and a busy timeout. The first connection creates the parent directory
     and the schema when they are missing.
     """
 
-    def __init__(self, path: Path, timeout: float) -> None:
+    def __init__(self, path: Path, timeout: float, synchronous: str) -> None:
         self.path = path
         self._timeout = timeout
+        self._synchronous = synchronous
         self._lock = threading.Lock()
         self._idle: list[sqlite3.Connection] = []
         self._closed = False
@@ -173,53 +178,100 @@ class Connections:
             self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
         )
         try:
-            connection.execute("PRAGMA synchronous=FULL")
+            connection.execute(f"PRAGMA synchronous={self._synchronous}")
         except BaseException:
             connection.close()
             raise
         return connection
 
-    @contextmanager
-    def borrowed(self) -> Iterator[sqlite3.Connection]:
-        """Lend a connection to the calling thread for the duration of the block."""
+    def lease(self, operation: str, request_id: str | None = None, *, write: bool = False) -> Lease:
+        """A connection for one operation: ``with connections.lease("get", id) as c: ...``.
+
+        With ``write``, the block runs in ``BEGIN IMMEDIATE`` (the write lock, taken at once),
+        committed when it ends and rolled back when it raises. Every sqlite3 error raised in
+        the block leaves as a StoreError naming ``operation``.
+        """
+        return Lease(self, operation, request_id, write)
+
+    def acquire(self) -> sqlite3.Connection:
+        """Take an idle connection (or open one); StoreError once the pool is closed."""
         with self._lock:
             if self._closed:
                 raise StoreError(f"the store on {self.path} is closed", retryable=False)
-            connection = self._idle.pop() if self._idle else None
-        if connection is None:
-            connection = self._connect()
-        try:
-            yield connection
-        finally:
-            if connection.in_transaction:
-                connection.rollback()
-            with self._lock:
-                keep = not self._closed and len(self._idle) < _KEEP_IDLE
-                if keep:
-                    self._idle.append(connection)
-            if not keep:
-                connection.close()
+            if self._idle:
+                return self._idle.pop()
+        return self._connect()
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """A connection inside ``BEGIN IMMEDIATE`` (the write lock, taken at once): committed
-        when the block ends, rolled back when it raises."""
-        with self.borrowed() as connection:
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                yield connection
-            except BaseException:
-                connection.rollback()
-                raise
-            connection.execute("COMMIT")
+    def release(self, connection: sqlite3.Connection) -> None:
+        """Give back a connection taken with :meth:`acquire`."""
+        if connection.in_transaction:
+            connection.rollback()
+        with self._lock:
+            if not self._closed and len(self._idle) < _KEEP_IDLE:
+                self._idle.append(connection)
+                return
+        connection.close()
 
     def close(self) -> None:
-        """Close the idle connections; borrowed ones close when returned."""
+        """Close the idle connections; lent ones close when given back."""
         with self._lock:
             self._closed = True
             idle, self._idle = self._idle, []
         for connection in idle:
             connection.close()
+
+
+class Lease:
+    """The context manager of :meth:`Connections.lease` (a class: it is on every call's path)."""
+
+    __slots__ = ("_connection", "_connections", "_operation", "_request_id", "_write")
+
+    def __init__(
+        self, connections: Connections, operation: str, request_id: str | None, write: bool
+    ) -> None:
+        self._connections = connections
+        self._operation = operation
+        self._request_id = request_id
+        self._write = write
+        self._connection: sqlite3.Connection | None = None
+
+    def __enter__(self) -> sqlite3.Connection:
+        try:
+            connection = self._connection = self._connections.acquire()
+            if self._write:
+                connection.execute("BEGIN IMMEDIATE")
+        except (sqlite3.Error, OSError) as exc:
+            self._give_back()
+            raise self._error(exc) from exc
+        return connection
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        try:
+            if exc is None and self._write:
+                assert self._connection is not None
+                self._connection.execute("COMMIT")
+        except sqlite3.Error as failure:
+            exc = failure
+        finally:
+            self._give_back()
+        if isinstance(exc, (sqlite3.Error, OSError)):
+            raise self._error(exc) from exc
+
+    def _give_back(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                self._connections.release(connection)
+            except sqlite3.Error:
+                connection.close()
+
+    def _error(self, exc: sqlite3.Error | OSError) -> StoreError:
+        return store_error(exc, self._operation, self._connections.path, self._request_id)
 
 
 def _prepare(connection: sqlite3.Connection, path: Path) -> None:

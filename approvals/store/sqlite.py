@@ -6,11 +6,10 @@ import itertools
 import os
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 from approvals.durations import StoredDuration
 from approvals.errors import ConcurrentModification, RequestExists, RequestNotFound, ValidationError
@@ -64,23 +63,36 @@ class SQLiteStore:
                                      duration=timedelta(hours=1)))
 
     The file and its parent directory are created when missing. Several threads and processes
-    may use one file at once (write-ahead logging, ``synchronous=FULL``): a write waits up to
-    ``busy_timeout`` seconds for another's lock, then raises a retryable StoreError. Every method
-    raises only :class:`~approvals.ApprovalsError`.
+    may use one file at once (write-ahead logging): a write waits up to ``busy_timeout`` seconds
+    for another's lock, then raises a retryable StoreError. With ``synchronous="full"`` (the
+    default) every acknowledged write is on disk before the call returns, so it survives a power
+    loss; ``"normal"`` skips that wait (each write costs one disk flush less) and still survives
+    a crash or kill of the process, but the last writes before a power loss or OS crash may be
+    lost (never half written). Every method raises only :class:`~approvals.ApprovalsError`.
     """
 
     def __init__(
-        self, path: str | os.PathLike[str], *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT
+        self,
+        path: str | os.PathLike[str],
+        *,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+        synchronous: Literal["full", "normal"] = "full",
     ) -> None:
         text = os.fspath(path)
         if not isinstance(text, str) or not text or text == ":memory:":
             raise ValidationError("path must name a file", field="path")
-        if busy_timeout < 0:
+        if not isinstance(busy_timeout, int | float) or not busy_timeout >= 0:
             raise ValidationError("busy_timeout must be >= 0 seconds", field="busy_timeout")
+        if synchronous not in ("full", "normal"):
+            raise ValidationError(
+                f"synchronous must be 'full' or 'normal', got {synchronous!r:.40}",
+                field="synchronous",
+            )
         self.path = Path(text).expanduser()
         self.busy_timeout = busy_timeout
+        self.synchronous = synchronous
         with translating("open", self.path):
-            self._connections = Connections(self.path, busy_timeout)
+            self._connections = Connections(self.path, busy_timeout, synchronous.upper())
 
     def __repr__(self) -> str:
         return f"SQLiteStore({str(self.path)!r})"
@@ -112,7 +124,7 @@ class SQLiteStore:
         check_request_id(request.id)
         request.validate()
         row = encode(request)
-        with self._connection("create", request.id) as connection:
+        with self._connections.lease("create", request.id) as connection:
             try:
                 connection.execute(_INSERT, row)
             except sqlite3.IntegrityError as exc:
@@ -137,7 +149,7 @@ class SQLiteStore:
         """Return the stored request; ValidationError for a malformed id, RequestNotFound if
         absent."""
         check_request_id(request_id)
-        with self._connection("get", request_id) as connection:
+        with self._connections.lease("get", request_id) as connection:
             row = connection.execute(_GET, (request_id,)).fetchone()
             if row is None:
                 raise RequestNotFound(request_id)
@@ -152,7 +164,7 @@ class SQLiteStore:
         RequestNotFound, ConcurrentModification, InvalidStateTransition, ValidationError.
         """
         check_update_input(request)
-        with self._connection("update", request.id, write=True) as connection:
+        with self._connections.lease("update", request.id, write=True) as connection:
             if request.status is not RequestStatus.PENDING:
                 written = _conditional_update(connection, request)
                 if written is not None:
@@ -174,7 +186,7 @@ class SQLiteStore:
     def delete(self, request_id: str) -> None:
         """Remove the request if it exists (idempotent); ValidationError for a malformed id."""
         check_request_id(request_id)
-        with self._connection("delete", request_id) as connection:
+        with self._connections.lease("delete", request_id) as connection:
             connection.execute(_DELETE, (request_id,))
 
     # -- queries -------------------------------------------------------------------------
@@ -220,17 +232,6 @@ class SQLiteStore:
 
     # -- internals -----------------------------------------------------------------------
 
-    @contextmanager
-    def _connection(
-        self, operation: str, request_id: str | None = None, *, write: bool = False
-    ) -> Iterator[sqlite3.Connection]:
-        """A connection for one operation (inside a write transaction with ``write``); every
-        database error raised in the block leaves as a StoreError."""
-        connections = self._connections
-        lend = connections.transaction if write else connections.borrowed
-        with translating(operation, self.path, request_id), lend() as connection:
-            yield connection
-
     def _list(self, operation: str, column: str, key: str, limit: int) -> list[Request]:
         wanted = effective_limit(limit)
         # One row past the limit shows where the last item's second ends, most often without
@@ -262,7 +263,7 @@ class SQLiteStore:
             parameters = (key, bound, page_size)
         after = f"{_SELECT} WHERE {column} = ? AND (created_at, id) < (?, ?){order}"
         while True:
-            with self._connection(operation) as connection:
+            with self._connections.lease(operation) as connection:
                 rows = connection.execute(sql, parameters).fetchall()
                 requests = [decode(row) for row in rows]
             yield from requests
