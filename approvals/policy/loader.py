@@ -211,7 +211,7 @@ def load_rules(text: str, *, source: str | None = None) -> tuple[ApprovalRule, .
     if rules_node is None or _is_null(rules_node):
         raise reader.error(rules_node or root, "rules", "the policy needs at least one rule")
     if not isinstance(rules_node, SequenceNode) or rules_node.tag != _SEQ:
-        raise reader.error(rules_node, "rules", "must be a list of rules")
+        raise reader.error(rules_node, "rules", "must be a list of rules" + _tag_note(rules_node))
     if not rules_node.value:
         raise reader.error(rules_node, "rules", "the policy needs at least one rule")
     rules: list[ApprovalRule] = []
