@@ -16,6 +16,7 @@ from approvals.errors import ConcurrentModification, RequestExists, RequestNotFo
 from approvals.request import DEFAULT_QUERY_LIMIT, Request, RequestStatus
 from approvals.store._sqlite import COLUMNS, Connections, decode, encode, translating
 from approvals.store.base import (
+    check_request,
     check_request_id,
     check_status,
     check_until,
@@ -121,8 +122,7 @@ class SQLiteStore:
         ValidationError for an invalid request (nothing is written); RequestExists if the id is
         taken; StoreError for database failures.
         """
-        check_request_id(request.id)
-        request.validate()
+        check_request(request)
         row = encode(request)
         with self._connections.lease("create", request.id) as connection:
             try:
