@@ -35,7 +35,7 @@ from benchmarks.common import (
     use_dummy_aws_environment,
 )
 
-PARTS = ("overhead", "roundtrips", "bulk", "scaling", "memory")
+PARTS = ("overhead", "roundtrips", "bulk", "scaling", "memory", "sqlite")
 COMMAND = "nox -s bench"
 
 
@@ -55,6 +55,9 @@ class Sizes:
     bulk_rounds_dynalite: tuple[int, int] = (3, 7)
     scaling_items: int = 2_500
     memory_sizes: tuple[int, ...] = (10_000, 50_000)
+    sqlite_calls: int = 3_000
+    sqlite_gets: int = 20_000
+    sqlite_startup_rows: int = 100_000
 
 
 QUICK = Sizes(
@@ -66,6 +69,9 @@ QUICK = Sizes(
     bulk_rounds_dynalite=(2, 3),
     scaling_items=200,
     memory_sizes=(500, 2_000),
+    sqlite_calls=300,
+    sqlite_gets=2_000,
+    sqlite_startup_rows=5_000,
 )
 
 
@@ -146,7 +152,7 @@ def _print_memory(part: dict[str, Any]) -> None:
 
 def run(parts: list[str], sizes: Sizes, output: Path) -> dict[str, Any]:
     """Run ``parts`` at ``sizes``; write latest.json and the charts to ``output``; return them."""
-    from benchmarks import bulk, chart, memory, overhead, profile, roundtrips, scaling
+    from benchmarks import bulk, chart, memory, overhead, profile, roundtrips, scaling, sqlite
 
     started = time.monotonic()
     results: dict[str, Any] = {
@@ -176,6 +182,16 @@ def run(parts: list[str], sizes: Sizes, output: Path) -> dict[str, Any]:
                 results["skipped"]["profile"] = "pyinstrument is not installed"
         results["overhead"] = part
         _print_overhead(part)
+
+    if "sqlite" in parts:
+        with tempfile.TemporaryDirectory() as scratch:
+            results["sqlite"] = sqlite.measure(
+                Path(scratch),
+                calls=sizes.sqlite_calls,
+                gets=sizes.sqlite_gets,
+                startup_rows=sizes.sqlite_startup_rows,
+            )
+        sqlite.report(results["sqlite"])
 
     starters = [start_moto_server]
     missing = dynalite_missing()
