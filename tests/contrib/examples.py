@@ -1,4 +1,5 @@
-"""Helpers for the example-app tests: import an example module and serve a WSGI app in a thread."""
+"""Helpers for the example-app tests: import an example module, serve a WSGI app in a thread, run
+an example's documented command."""
 
 from __future__ import annotations
 
@@ -45,12 +46,22 @@ def serving(app: Any) -> Iterator[str]:
         server.server_close()
 
 
+def example_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    """The environment of an example's process: no APPROVALS_ or DJANGO_ settings of the
+    caller's, the local store in ``data_dir``, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("APPROVALS_", "DJANGO_"))}
+    env.update(APPROVALS_DATA_DIR=str(data_dir), PYTHONUNBUFFERED="1", **extra)
+    return env
+
+
 @contextmanager
-def running(command: list[str], *, data_dir: Path, ready: str) -> Iterator[None]:
-    """Run an example's documented command with its embedded DynamoDB in ``data_dir``; returns
-    once a line of its output contains ``ready`` (AssertionError with the output if it exits)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("APPROVALS_")}
-    env.update(APPROVALS_DATA_DIR=str(data_dir), PYTHONUNBUFFERED="1")
+def running(
+    command: list[str], *, data_dir: Path, ready: str, env: dict[str, str] | None = None
+) -> Iterator[None]:
+    """Run an example's documented command with its local store in ``data_dir`` (and ``env``);
+    returns once a line of its output contains ``ready`` (AssertionError with the output if it
+    exits)."""
+    env = example_env(data_dir, **(env or {}))
     process = subprocess.Popen(
         [sys.executable, *command],
         env=env,

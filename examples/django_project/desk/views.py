@@ -1,35 +1,37 @@
-"""The approver page: pending requests with approve/deny, your requests, a submit form.
+"""The approver page: the requests you may decide, your own requests, a submit form.
 
-Every decision goes through approvals.contrib.api with the ETag the page showed, so a stale page
-gets a clear message instead of overwriting someone else's decision. Django's CSRF middleware
-protects the forms ({% csrf_token %}).
+The page's data and its form outcomes come from approvals.contrib.approver, under the project's
+approval policy (settings.APPROVALS["POLICY"]): every decision is sent with the ETag the page
+showed, so a stale page gets a clear message instead of overwriting someone else's decision.
+Django's CSRF middleware protects the forms ({% csrf_token %}).
 """
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from approvals import (
-    ApprovalsError,
-    ConcurrentModification,
-    InvalidStateTransition,
-    RequestNotFound,
-    RequestStatus,
-    Store,
-    ValidationError,
-)
-from approvals.contrib import api
-from approvals.contrib.django import get_store
-from approvals.contrib.http import HTTPProblem, entity_tag
+from approvals import ValidationError
+from approvals.contrib import approver
+from approvals.contrib.django import get_enforcement, get_store
+from approvals.contrib.django.conf import proxy_user
 
 DURATIONS = {"30 minutes": 1800, "1 hour": 3600, "2 hours": 7200, "8 hours": 28800}
+_LEVELS = {"success": messages.SUCCESS, "conflict": messages.WARNING, "error": messages.ERROR}
 
 
 def signed_in_user(request: HttpRequest) -> str | None:
-    """settings.APPROVALS["IDENTITY"]: whoever signed in on this browser (a demo stand-in)."""
+    """settings.APPROVALS["IDENTITY"], from a trusted source only: the authenticating proxy's
+    header when TRUSTED_PROXIES is configured (and the request comes from there), otherwise this
+    browser's session (the demo sign-in, a stand-in for real authentication)."""
+    if settings.APPROVALS.get("TRUSTED_PROXIES"):
+        return proxy_user(request)
     user = request.session.get("user")
     return user if isinstance(user, str) else None
 
@@ -38,13 +40,21 @@ def index(request: HttpRequest) -> HttpResponseBase:
     user = signed_in_user(request)
     if user is None:
         return redirect("signin")
-    store = get_store()
-    pending = api.list_requests(store, {"status": "pending", "limit": "50"}).items
-    mine = api.list_requests(store, {"requester": user, "limit": "20"}).items
+    cursor = request.GET.get("cursor")
+    enforcement = get_enforcement()
+    try:
+        page = approver.approver_page(get_store(), user, enforcement, cursor=cursor)
+    except ValidationError as exc:
+        messages.error(request, f"That page link is no longer valid ({exc}); first page shown.")
+        return redirect("index")
     context = {
         "user": user,
-        "pending": [(r, entity_tag(r), int(r.duration.total_seconds() // 60)) for r in pending],
-        "mine": mine,
+        "page": page,
+        "cursor": cursor,
+        "policy": enforcement.policy,
+        "rule_names": ", ".join(r.name for r in enforcement.policy.rules)
+        if enforcement.policy
+        else "",
         "durations": DURATIONS,
     }
     return render(request, "desk/index.html", context)
@@ -72,17 +82,13 @@ def submit(request: HttpRequest) -> HttpResponseBase:
     user = signed_in_user(request)
     if user is None:
         return redirect("signin")
-    body = {
+    body: dict[str, object] = {
         "profile": request.POST.get("profile", "").strip(),
         "justification": request.POST.get("justification", "").strip(),
         "duration_seconds": DURATIONS.get(request.POST.get("duration", ""), 0),
     }
-    try:
-        created = api.create_request(get_store(), body, requester=user)
-    except ValidationError as exc:
-        messages.error(request, f"Not submitted: {exc}")
-    else:
-        messages.success(request, f"Request {created.id} for {created.profile} submitted.")
+    outcome = approver.submit(get_store(), user, get_enforcement(), body)
+    messages.add_message(request, _LEVELS[outcome.category], outcome.message)
     return redirect("index")
 
 
@@ -91,43 +97,15 @@ def act(request: HttpRequest, request_id: str, action: str) -> HttpResponseBase:
     user = signed_in_user(request)
     if user is None:
         return redirect("signin")
-    body = None if action == "cancel" else {"comment": request.POST.get("comment", "")}
-    store = get_store()
-    try:
-        changed = api.transition(
-            store,
-            request_id,
-            action,
-            actor=user,
-            if_match=request.POST.get("etag", ""),
-            body=body,
-        )
-    except ConcurrentModification:
-        messages.warning(request, _someone_else_acted(store, request_id, user))
-    except (InvalidStateTransition, RequestNotFound, ValidationError, HTTPProblem) as exc:
-        messages.error(request, f"Nothing changed: {exc}")
-    except ApprovalsError:
-        messages.error(request, "The approval store is unavailable; nothing changed. Try again.")
-    else:
-        messages.success(request, f"You {changed.status.value} request {changed.id}.")
-    return redirect("index")
-
-
-def _someone_else_acted(store: Store, request_id: str, user: str) -> str:
-    """The conflict message: who did what while the page was open."""
-    try:
-        current = store.get(request_id)
-    except ApprovalsError:
-        return "Someone else acted on this request first. Nothing was changed; reload the page."
-    if current.status is RequestStatus.PENDING:
-        return f"Request {request_id} changed since you loaded the page. Nothing was changed."
-    lead = (
-        "You decided this in another tab or window"
-        if current.approver == user
-        else "Someone else acted first"
+    outcome = approver.decide(
+        get_store(),
+        user,
+        get_enforcement(),
+        request_id,
+        action,
+        etag=request.POST.get("etag", ""),
+        comment=request.POST.get("comment", ""),
     )
-    by = f" by {current.approver}" if current.approver else ""
-    return (
-        f"{lead}: request {request_id} is already {current.status.value}{by}. "
-        "Your decision was not recorded."
-    )
+    messages.add_message(request, _LEVELS[outcome.category], outcome.message)
+    cursor = request.POST.get("cursor")
+    return redirect(reverse("index") + (f"?{urlencode({'cursor': cursor})}" if cursor else ""))
