@@ -16,6 +16,7 @@ from approvals.errors import ConcurrentModification, RequestExists, RequestNotFo
 from approvals.request import DEFAULT_QUERY_LIMIT, Request, RequestStatus
 from approvals.store._sqlite import COLUMNS, Connections, decode, encode, translating
 from approvals.store.base import (
+    check_key,
     check_request,
     check_request_id,
     check_status,
@@ -198,7 +199,7 @@ class SQLiteStore:
 
         With ``until``, start at the requests created at or before it.
         """
-        _check_key("requester", requester)
+        check_key("requester", requester)
         return self._query("iter_by_requester", "requester", requester, until, PAGE_SIZE)
 
     def iter_by_status(
@@ -210,12 +211,12 @@ class SQLiteStore:
 
     def iter_by_profile(self, profile: str, *, until: datetime | None = None) -> Iterator[Request]:
         """Yield every request for ``profile`` (from ``until``), newest first, page by page."""
-        _check_key("profile", profile)
+        check_key("profile", profile)
         return self._query("iter_by_profile", "profile", profile, until, PAGE_SIZE)
 
     def list_by_requester(self, requester: str, limit: int = DEFAULT_QUERY_LIMIT) -> list[Request]:
         """Return up to ``limit`` requests of ``requester``, newest first."""
-        _check_key("requester", requester)
+        check_key("requester", requester)
         return self._list("list_by_requester", "requester", requester, limit)
 
     def list_by_status(
@@ -227,7 +228,7 @@ class SQLiteStore:
 
     def list_by_profile(self, profile: str, limit: int = DEFAULT_QUERY_LIMIT) -> list[Request]:
         """Return up to ``limit`` requests for ``profile``, newest first."""
-        _check_key("profile", profile)
+        check_key("profile", profile)
         return self._list("list_by_profile", "profile", profile, limit)
 
     # -- internals -----------------------------------------------------------------------
@@ -309,8 +310,3 @@ def _as_stored(request: Request, stored_request: Request) -> Request:
         approver=request.approver,
         approver_comment=request.approver_comment,
     )
-
-
-def _check_key(field: str, value: object) -> None:
-    if not isinstance(value, str) or not value:
-        raise ValidationError(f"{field} must be a non-empty string", field=field)
