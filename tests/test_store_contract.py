@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -365,3 +366,56 @@ def test_iterators_start_at_until_inclusive(store: Store) -> None:
     assert [r.id for r in store.iter_by_requester("alice", until=pivot)] == ids[3::-1]
     assert [r.id for r in store.iter_by_status(RequestStatus.PENDING, until=pivot)] == ids[3::-1]
     assert [r.id for r in store.iter_by_profile("production", until=pivot)] == ids[3::-1]
+
+
+# -- input every store refuses before reading ------------------------------------------------
+
+EMPTY_KEYS = {
+    "list_by_requester": ("requester", lambda s: s.list_by_requester("")),
+    "list_by_profile": ("profile", lambda s: s.list_by_profile("")),
+    "iter_by_requester": ("requester", lambda s: s.iter_by_requester("")),
+    "iter_by_profile": ("profile", lambda s: s.iter_by_profile("")),
+    "list_by_requester-none": ("requester", lambda s: s.list_by_requester(None)),
+}
+
+
+@pytest.mark.parametrize(("field", "call"), EMPTY_KEYS.values(), ids=EMPTY_KEYS.keys())
+def test_a_query_with_an_empty_key_raises_validation_error_naming_it(
+    store: Store, field: str, call: Callable[[Store], object]
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        call(store)
+    assert caught.value.field == field
+
+
+NAIVE = datetime(2026, 11, 28, 12, 0)
+NAIVE_UNTIL = {
+    "iter_by_requester": lambda s: s.iter_by_requester("alice", until=NAIVE),
+    "iter_by_status": lambda s: s.iter_by_status(RequestStatus.PENDING, until=NAIVE),
+    "iter_by_profile": lambda s: s.iter_by_profile("production", until=NAIVE),
+}
+
+
+@pytest.mark.parametrize("call", NAIVE_UNTIL.values(), ids=NAIVE_UNTIL.keys())
+def test_a_naive_until_raises_validation_error_when_the_iterator_is_made(
+    store: Store, call: Callable[[Store], object]
+) -> None:
+    store.create(new_request())
+    with pytest.raises(ValidationError) as caught:
+        call(store)
+    assert caught.value.field == "until"
+
+
+def test_a_limit_that_is_not_an_integer_raises_validation_error(store: Store) -> None:
+    with pytest.raises(ValidationError) as caught:
+        store.list_by_requester("alice", limit="10")  # type: ignore[arg-type]
+    assert caught.value.field == "limit"
+
+
+@pytest.mark.parametrize("method", ["create", "update"])
+def test_writing_something_that_is_no_request_raises_validation_error(
+    store: Store, method: str
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        getattr(store, method)({"id": new_request_id()})
+    assert caught.value.field == "request"

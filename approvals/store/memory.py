@@ -11,6 +11,8 @@ from datetime import datetime
 from approvals.errors import RequestExists, RequestNotFound
 from approvals.request import DEFAULT_QUERY_LIMIT, Request, RequestStatus
 from approvals.store.base import (
+    check_key,
+    check_request,
     check_request_id,
     check_status,
     check_until,
@@ -44,8 +46,7 @@ class MemoryStore:
 
     def create(self, request: Request) -> Request:
         """Store a new request and return it; RequestExists if the id is taken."""
-        check_request_id(request.id)
-        request.validate()
+        check_request(request)
         # Times as a table returns them: tagged with the string DynamoDBStore would write.
         kept = dataclasses.replace(
             request,
@@ -96,6 +97,7 @@ class MemoryStore:
         self, requester: str, *, until: datetime | None = None
     ) -> Iterator[Request]:
         """Yield every request of ``requester`` (created at or before ``until``), newest first."""
+        check_key("requester", requester)
         return iter(self._matching(lambda r: r.requester == requester, until))
 
     def iter_by_status(
@@ -107,10 +109,12 @@ class MemoryStore:
 
     def iter_by_profile(self, profile: str, *, until: datetime | None = None) -> Iterator[Request]:
         """Yield every request for ``profile`` (created at or before ``until``), newest first."""
+        check_key("profile", profile)
         return iter(self._matching(lambda r: r.profile == profile, until))
 
     def list_by_requester(self, requester: str, limit: int = DEFAULT_QUERY_LIMIT) -> list[Request]:
         """Return up to ``limit`` requests of ``requester``, newest first."""
+        check_key("requester", requester)
         return self._matching(lambda r: r.requester == requester)[: effective_limit(limit)]
 
     def list_by_status(
@@ -122,6 +126,7 @@ class MemoryStore:
 
     def list_by_profile(self, profile: str, limit: int = DEFAULT_QUERY_LIMIT) -> list[Request]:
         """Return up to ``limit`` requests for ``profile``, newest first."""
+        check_key("profile", profile)
         return self._matching(lambda r: r.profile == profile)[: effective_limit(limit)]
 
     def _matching(
