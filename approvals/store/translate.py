@@ -77,10 +77,12 @@ def translate(
     region: str | None,
     request_id: str | None = None,
     resource: str | None = None,
+    service: str = "DynamoDB",
 ) -> StoreError:
     """Return the StoreError for ``exc``; the caller raises it ``from exc``.
 
-    ``resource`` names what the call acted on when it is not ``table`` (e.g. an SNS topic).
+    ``resource`` names what the call acted on when it is not ``table`` (e.g. an SNS topic), and
+    ``service`` the AWS service called.
     """
     cause = root_cause(exc)
     where = f"{resource or f'table {table!r}'} in region {region or 'default'}"
@@ -91,7 +93,7 @@ def translate(
         status = int(cause.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
         if code in _THROTTLED:
             return Throttled(
-                f"{operation} was throttled by DynamoDB on {where} after retries ({code}); "
+                f"{operation} was throttled by {service} on {where} after retries ({code}); "
                 "back off and retry, or raise the table's capacity",
                 request_id=request_id,
             )
@@ -121,7 +123,7 @@ def translate(
         )
     if isinstance(cause, _NETWORK):
         return StoreUnavailable(
-            f"{operation} could not reach DynamoDB for {where} ({type(cause).__name__}: {cause}); "
+            f"{operation} could not reach {service} for {where} ({type(cause).__name__}: {cause}); "
             "check the endpoint and network, then retry",
             request_id=request_id,
         )
