@@ -1107,7 +1107,7 @@ def test_an_unreachable_ssm_endpoint_is_a_retryable_store_error() -> None:
 
     assert caught.value.retryable
     assert isinstance(caught.value, StoreError)
-    assert PARAMETER in str(caught.value)
+    assert f"could not reach SSM for SSM parameter '{PARAMETER}'" in str(caught.value)
 
 
 # -- Fuzzing: nothing but ValidationError, ever ----------------------------------------------

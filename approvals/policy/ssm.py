@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from approvals.errors import ValidationError
+from approvals.errors import StoreError, ValidationError
 
 __all__ = ["read_parameter"]
 
@@ -22,7 +22,7 @@ def read_parameter(name: str, *, region: str | None = None, client: Any = None) 
         raise ValidationError("the SSM parameter name must be a non-empty string", field="name")
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from approvals.store.translate import error_code, translate
+    from approvals.store.translate import error_code
 
     where = f"SSM parameter {name!r}"
     try:
@@ -37,15 +37,19 @@ def read_parameter(name: str, *, region: str | None = None, client: Any = None) 
             raise ValidationError(
                 f"{where} {found} in region {region or 'default'}", field="name"
             ) from exc
-        raise translate(
-            exc, operation="GetParameter", table="", region=region, resource=where
-        ) from exc
+        raise _translated(exc, where, region) from exc
     except BotoCoreError as exc:
-        raise translate(
-            exc, operation="GetParameter", table="", region=region, resource=where
-        ) from exc
+        raise _translated(exc, where, region) from exc
     value = response["Parameter"]["Value"]
     return str(value)
+
+
+def _translated(exc: Exception, where: str, region: str | None) -> StoreError:
+    from approvals.store.translate import translate
+
+    return translate(
+        exc, operation="GetParameter", table="", region=region, resource=where, service="SSM"
+    )
 
 
 def _new_client(region: str | None) -> Any:
