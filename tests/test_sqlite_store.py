@@ -8,6 +8,8 @@ tests/test_sqlite_crash.py.
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
+import os
 import sqlite3
 import subprocess
 import sys
@@ -142,6 +144,40 @@ print(sorted(m for m in sys.modules if m.split(".")[0] in ("boto3", "botocore", 
         [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def _create_in_a_forked_child(store: SQLiteStore, request: Request) -> None:
+    store.create(request)
+    store.update(store.get(request.id).approve("bob"))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX only")
+def test_a_store_used_before_a_fork_works_in_the_child_and_the_parent(
+    store: SQLiteStore, path: Path
+) -> None:
+    before, in_child = store.create(new_request()), new_request()
+    child = multiprocessing.get_context("fork").Process(
+        target=_create_in_a_forked_child, args=(store, in_child)
+    )
+    child.start()
+    child.join(timeout=60)
+    assert child.exitcode == 0
+    after = store.create(new_request())
+    assert store.get(in_child.id).status is RequestStatus.APPROVED
+    assert {r.id for r in store.iter_by_requester("alice")} == {before.id, in_child.id, after.id}
+    connection = sqlite3.connect(path)
+    assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    connection.close()
+
+
+def test_synchronous_normal_is_an_opt_in_and_nothing_else_is_accepted(path: Path) -> None:
+    with SQLiteStore(path, synchronous="normal") as store:
+        created = store.create(new_request())
+    with SQLiteStore(path) as store:
+        assert store.get(created.id) == created
+    with pytest.raises(ValidationError) as caught:
+        SQLiteStore(path, synchronous="off")  # type: ignore[arg-type]
+    assert caught.value.field == "synchronous"
 
 
 # -- the wire values -------------------------------------------------------------------------

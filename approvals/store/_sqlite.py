@@ -10,8 +10,10 @@ and orders ties by it, which the keyset pagination of the queries relies on.
 from __future__ import annotations
 
 import calendar
+import os
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -70,6 +72,10 @@ _SCHEMA = (
 )
 # Idle connections kept for reuse; more can be open while borrowed.
 _KEEP_IDLE = 8
+# SQLite connections must not cross a fork: every pool closes its idle ones before one, and a
+# child sets aside any it still finds, unused and open, for the rest of its life.
+_POOLS: weakref.WeakSet[Connections] = weakref.WeakSet()
+_INHERITED: list[sqlite3.Connection] = []
 # SQLite's primary result codes (the low byte of an extended code).
 _BUSY, _LOCKED, _CORRUPT, _NOTADB = 5, 6, 11, 26
 
@@ -164,6 +170,7 @@ class Connections:
         self._lock = threading.Lock()
         self._idle: list[sqlite3.Connection] = []
         self._closed = False
+        self._pid = os.getpid()
         path.parent.mkdir(parents=True, exist_ok=True)
         connection = self._connect()
         try:
@@ -172,6 +179,7 @@ class Connections:
             connection.close()
             raise
         self._idle.append(connection)
+        _POOLS.add(self)
 
     def _connect(self) -> sqlite3.Connection:
         connection = sqlite3.connect(
@@ -198,6 +206,10 @@ class Connections:
         with self._lock:
             if self._closed:
                 raise StoreError(f"the store on {self.path} is closed", retryable=False)
+            if self._pid != os.getpid():
+                # A forked child: a connection of the parent's is never used (nor closed) here.
+                _INHERITED.extend(self._idle)
+                self._idle, self._pid = [], os.getpid()
             if self._idle:
                 return self._idle.pop()
         return self._connect()
@@ -216,6 +228,11 @@ class Connections:
         """Close the idle connections; lent ones close when given back."""
         with self._lock:
             self._closed = True
+        self.close_idle()
+
+    def close_idle(self) -> None:
+        """Close the connections no thread is using (they reopen when needed)."""
+        with self._lock:
             idle, self._idle = self._idle, []
         for connection in idle:
             connection.close()
@@ -272,6 +289,15 @@ class Lease:
 
     def _error(self, exc: sqlite3.Error | OSError) -> StoreError:
         return store_error(exc, self._operation, self._connections.path, self._request_id)
+
+
+def _close_idle_before_fork() -> None:
+    for pool in list(_POOLS):
+        pool.close_idle()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=_close_idle_before_fork)
 
 
 def _prepare(connection: sqlite3.Connection, path: Path) -> None:
