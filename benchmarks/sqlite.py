@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Literal
 
@@ -115,7 +116,16 @@ def seed(path: Path, count: int) -> str:
     """Fill a new file at ``path`` with ``count`` requests in one transaction (setup, not
     measured, without the store's per-call checks); return the id of one of them."""
     SQLiteStore(path).close()  # the schema, as the store makes it
-    requests = sample_requests(count)
+    # sample_requests spaces requests a second apart, all still open: at most a day's worth
+    # per call.
+    now, chunk = datetime.now(timezone.utc), 50_000
+    requests = [
+        request
+        for start in range(0, count, chunk)
+        for request in sample_requests(
+            min(chunk, count - start), now=now - timedelta(seconds=start)
+        )
+    ]
     connection = sqlite3.connect(path)
     try:
         with connection:
