@@ -16,6 +16,7 @@ from click.testing import Result
 from approvals import DynamoDBStore, Request, RequestStatus, SQLiteStore
 from approvals.migrate import encode_item
 from tests.cli_support import invoke, one_line_error
+from tests.contrib.api_spec import ONCALL_POLICY
 from tests.helpers import go_written_items, make_dynamodb_store
 from tests.migrate_support import put_raw, request_data, stored_raw
 from tests.servers.plugin import unique_table_name
@@ -424,25 +425,11 @@ def test_the_demo_shows_the_lifecycle_and_leaves_the_default_store_alone(
 
 # -- the approval policy ---------------------------------------------------------------------
 
-POLICY = """\
-version: "1"
-rules:
-  - name: prod-oncall
-    profiles: [production]
-    approvers: [bob, carol]
-  - name: sandbox-self-service
-    profiles: [sandbox]
-    approvers: [bob]
-    auto_approve:
-      users: [alice]
-      max_duration: 1h
-"""
-
 
 @pytest.fixture
 def policy(tmp_path: Path) -> str:
     path = tmp_path / "policy.yaml"
-    path.write_text(POLICY, encoding="utf-8")
+    path.write_text(ONCALL_POLICY, encoding="utf-8")  # the web API's security cases use it too
     return str(path)
 
 

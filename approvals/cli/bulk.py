@@ -19,6 +19,7 @@ from approvals.errors import ValidationError
 from approvals.migrate import (
     DEFAULT_SEGMENTS,
     IMPORT_MODES,
+    MigrationReport,
     export_jsonl,
     import_jsonl,
     normalize,
@@ -208,6 +209,24 @@ def import_(
         )
 
 
+def _rewrite(
+    session: Session,
+    operation: Callable[..., MigrationReport],
+    checkpoint: Path | None,
+    plain_progress: bool,
+    as_json: bool,
+    **options: Any,
+) -> None:
+    """Run a scan-and-rewrite operation of approvals.migrate on the store and show its report."""
+    output = Output(as_json=as_json)
+    store = session.store()
+    finished = _finished(checkpoint)
+    label = operation.__name__.replace("_", "-")
+    with output.progress(label, plain=plain_progress) as progress:
+        report = operation(store, checkpoint=checkpoint, progress=progress, **options)
+    output.report(report, already_complete=finished)
+
+
 @cli.command(name="sweep-expired")
 @click.option(
     "--now",
@@ -233,20 +252,8 @@ def sweep_expired_command(
     DynamoDB's TTL deletes them up to days late; until then they read as pending. A request
     decided meanwhile is left alone and counted as a conflict (exit status stays 0).
     """
-    output = Output(as_json=as_json)
-    store = session.store()
-    finished = _finished(checkpoint)
-    with output.progress("sweep-expired", plain=plain_progress) as progress:
-        report = sweep_expired(
-            store,
-            now=now,
-            segments=segments,
-            rate_limit=rate_limit,
-            checkpoint=checkpoint,
-            dry_run=dry_run,
-            progress=progress,
-        )
-    output.report(report, already_complete=finished)
+    options = {"segments": segments, "rate_limit": rate_limit, "dry_run": dry_run}
+    _rewrite(session, sweep_expired, checkpoint, plain_progress, as_json, now=now, **options)
 
 
 @cli.command(name="normalize")
@@ -264,16 +271,5 @@ def normalize_command(
 ) -> None:
     """Rewrite items stored in older forms (Go's trimmed times, Unix seconds, no ttl)
     canonically. Values do not change; an item changed meanwhile is left alone (a conflict)."""
-    output = Output(as_json=as_json)
-    store = session.store()
-    finished = _finished(checkpoint)
-    with output.progress("normalize", plain=plain_progress) as progress:
-        report = normalize(
-            store,
-            segments=segments,
-            rate_limit=rate_limit,
-            checkpoint=checkpoint,
-            dry_run=dry_run,
-            progress=progress,
-        )
-    output.report(report, already_complete=finished)
+    options = {"segments": segments, "rate_limit": rate_limit, "dry_run": dry_run}
+    _rewrite(session, normalize, checkpoint, plain_progress, as_json, **options)

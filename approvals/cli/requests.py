@@ -178,35 +178,35 @@ def _decide(
     return store.update(decided)
 
 
-@cli.command()
-@request_id_argument
-@as_option
-@click.option("--comment", default="", help="A note for the requester.")
-@json_option
-@pass_session
-def approve(
-    session: Session, request_id: str, acting: str | None, comment: str, as_json: bool
-) -> None:
+def _decision_command(name: str, approve: bool, comment_help: str, doc: str) -> click.Command:
+    @cli.command(name=name, help=doc)
+    @request_id_argument
+    @as_option
+    @click.option("--comment", default="", help=comment_help)
+    @json_option
+    @pass_session
+    def decide(
+        session: Session, request_id: str, acting: str | None, comment: str, as_json: bool
+    ) -> None:
+        Output(as_json=as_json).request(_decide(session, request_id, acting, comment, approve))
+
+    return decide
+
+
+approve = _decision_command(
+    "approve",
+    True,
+    "A note for the requester.",
     """Approve a pending request.
 
     Refused (exit 1) when you are its requester, the policy does not name you for its profile,
     or it is not pending any more, has expired, or changed since it was read (someone else
     decided first).
-    """
-    Output(as_json=as_json).request(_decide(session, request_id, acting, comment, True))
-
-
-@cli.command()
-@request_id_argument
-@as_option
-@click.option("--comment", default="", help="Why it is denied.")
-@json_option
-@pass_session
-def deny(
-    session: Session, request_id: str, acting: str | None, comment: str, as_json: bool
-) -> None:
-    """Deny a pending request (refused like approve)."""
-    Output(as_json=as_json).request(_decide(session, request_id, acting, comment, False))
+    """,
+)
+deny = _decision_command(
+    "deny", False, "Why it is denied.", "Deny a pending request (refused like approve)."
+)
 
 
 @cli.command()
