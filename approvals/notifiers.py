@@ -31,11 +31,19 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    HTTPClientError,
+    NoCredentialsError,
+    PartialCredentialsError,
+)
+from botocore.exceptions import (
+    ConnectionError as NetworkError,
+)
 
 from approvals.errors import ValidationError
 from approvals.events import Event, NotificationError
-from approvals.store.translate import translate
 
 if TYPE_CHECKING:
     from mypy_boto3_sns.client import SNSClient
@@ -271,8 +279,9 @@ class SNSNotifier:
     ``include_text`` is False), the subject ``approval request <id> <kind>``, and the message
     attributes ``kind``, ``status``, ``profile``, ``requester``, ``request_id`` (and ``actor``
     when known) are strings subscribers can filter on. ``client`` is a boto3 SNS client (default:
-    a new one for ``region``). :meth:`notify` raises a :class:`~approvals.StoreError` when SNS
-    refuses or cannot be reached.
+    a new one for ``region``). :meth:`notify` raises a
+    :class:`~approvals.events.NotificationError` when SNS refuses or cannot be reached
+    (``retryable`` for throttling, server errors and network failures).
     """
 
     def __init__(
@@ -296,7 +305,7 @@ class SNSNotifier:
         return f"SNSNotifier({self.topic_arn!r})"
 
     def notify(self, event: Event) -> None:
-        """Publish ``event``; returns None, raises StoreError when SNS fails."""
+        """Publish ``event``; returns None, raises NotificationError when SNS fails."""
         request = event.request
         attributes: dict[str, MessageAttributeValueTypeDef] = {
             name: {"DataType": "String", "StringValue": value}
@@ -319,14 +328,8 @@ class SNSNotifier:
                 MessageAttributes=attributes,
             )
         except (ClientError, BotoCoreError) as exc:
-            raise translate(
-                exc,
-                operation="SNS publish",
-                table="",
-                region=self.region,
-                request_id=request.id,
-                resource=f"topic {self.topic_arn}",
-            ) from exc
+            where = f"topic {self.topic_arn} in region {self.region or 'default'}"
+            raise _sns_failure(exc, f"SNS publish to {where}", request_id=request.id) from exc
 
 
 def _sns_client(topic_arn: str, region: str | None) -> SNSClient:
@@ -341,10 +344,52 @@ def _sns_client(topic_arn: str, region: str | None) -> SNSClient:
     try:
         return boto3.client("sns", region_name=region)
     except BotoCoreError as exc:
-        raise translate(
-            exc,
-            operation="SNS client setup",
-            table="",
-            region=region,
-            resource=f"topic {topic_arn}",
-        ) from exc
+        raise _sns_failure(exc, f"SNS client setup for topic {topic_arn}") from exc
+
+
+# SNS error codes a later try may get past.
+_SNS_RETRYABLE = {
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "KMSThrottling",
+    "InternalError",
+    "InternalFailure",
+    "ServiceUnavailable",
+}
+_SNS_DENIED = {
+    "AuthorizationError",
+    "AccessDenied",
+    "AccessDeniedException",
+    "InvalidClientTokenId",
+    "SignatureDoesNotMatch",
+    "ExpiredToken",
+}
+
+
+def _sns_failure(
+    exc: ClientError | BotoCoreError, action: str, *, request_id: str | None = None
+) -> NotificationError:
+    """Return the NotificationError for a failed SNS call; the caller raises it ``from exc``."""
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code") or "")
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        detail = f"{code or status}: {error.get('Message') or ''}".rstrip(": ")
+        retryable = code in _SNS_RETRYABLE or status >= 500
+        if code in _SNS_RETRYABLE and status < 500:
+            hint = "SNS throttled it; retry later"
+        elif code in _SNS_DENIED:
+            hint = "check the credentials and the topic's access policy"
+        elif code == "NotFound":
+            hint = "the topic does not exist; check the ARN"
+        else:
+            hint = "retry later" if retryable else "SNS refused it"
+        message = f"{action} failed ({detail}); {hint}"
+    elif isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
+        retryable = False
+        message = f"{action} failed: no AWS credentials found ({exc})"
+    else:
+        retryable = isinstance(exc, (NetworkError, HTTPClientError))
+        message = f"{action} failed ({type(exc).__name__}: {exc})"
+    return NotificationError(message, request_id=request_id, retryable=retryable)

@@ -15,6 +15,8 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from botocore.config import Config
 
 from approvals import MemoryStore, StoreError, ValidationError
 from approvals.events import Event, EventKind, NotificationError, NotifyingStore
@@ -371,14 +373,72 @@ def test_sns_without_text_leaves_out_justification_and_comment(topic: Topic) -> 
     assert COMMENT not in envelope["Message"]
 
 
-def test_sns_failure_is_a_store_error_naming_the_topic(moto: None) -> None:
+def test_sns_failure_is_a_notification_error_naming_the_topic(moto: None) -> None:
     missing = f"arn:aws:sns:{REGION}:123456789012:no-such-topic"
 
-    with pytest.raises(StoreError, match="no-such-topic") as raised:
+    with pytest.raises(NotificationError, match="no-such-topic") as raised:
         SNSNotifier(missing).notify(approved_event())
 
+    assert not isinstance(raised.value, StoreError)
+    assert "SNS" in str(raised.value)
     assert "table" not in str(raised.value)
+    assert not raised.value.retryable
     assert raised.value.__cause__ is not None
+
+
+def _answering(status: int, code: str) -> Any:
+    """A before-send hook answering every SNS call with an SNS XML error."""
+    body = (
+        '<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error>'
+        f"<Type>Sender</Type><Code>{code}</Code><Message>Rate exceeded</Message>"
+        "</Error><RequestId>injected</RequestId></ErrorResponse>"
+    ).encode()
+
+    def respond(request: AWSPreparedRequest, **_: Any) -> AWSResponse:
+        return AWSResponse(request.url, status, {"Content-Type": "text/xml"}, _Raw(body))
+
+    return respond
+
+
+class _Raw:
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self._body
+
+
+def test_an_sns_throttle_is_a_retryable_notification_error_about_sns(topic: Topic) -> None:
+    client = boto3.client(
+        "sns", region_name=REGION, config=Config(retries={"total_max_attempts": 1})
+    )
+    client.meta.events.register_first("before-send.sns.Publish", _answering(400, "Throttling"))
+
+    with pytest.raises(NotificationError) as raised:
+        SNSNotifier(topic.arn, client=client).notify(approved_event())
+
+    assert raised.value.retryable
+    assert "SNS throttled" in str(raised.value)
+    assert "DynamoDB" not in str(raised.value)
+    assert "capacity" not in str(raised.value)
+
+
+def test_an_unreachable_sns_is_a_retryable_notification_error() -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = boto3.client(
+        "sns",
+        region_name=REGION,
+        endpoint_url=f"http://127.0.0.1:{port}",
+        config=Config(retries={"total_max_attempts": 1}, connect_timeout=1),
+    )
+    arn = f"arn:aws:sns:{REGION}:123456789012:approvals"
+
+    with pytest.raises(NotificationError, match="SNS publish") as raised:
+        SNSNotifier(arn, client=client).notify(approved_event())
+
+    assert raised.value.retryable
 
 
 def test_sns_notifier_uses_the_client_it_is_given(topic: Topic) -> None:
