@@ -254,19 +254,20 @@ def crash_after(calls: int) -> Any:
 def test_a_fixed_line_resumes_the_import_after_the_lines_already_written(
     table: DynamoDBStore, tmp_path: Path
 ) -> None:
-    items = [synthetic_item(n) for n in range(40)]
-    broken = [*items[:30], {**items[30], "status": {"S": "on-hold"}}, *items[31:]]
+    # A create-only batch is one transaction: 100 lines.
+    items = [synthetic_item(n) for n in range(140)]
+    broken = [*items[:130], {**items[130], "status": {"S": "on-hold"}}, *items[131:]]
     checkpoint = Checkpoint(tmp_path / "import.ckpt", interval=0)
-    with pytest.raises(ValidationError, match="line 31"):
+    with pytest.raises(ValidationError, match="line 131"):
         import_jsonl(table, io.StringIO(jsonl(broken)), checkpoint=checkpoint)
-    assert len(stored_raw(table)) == 25  # the first full batch; the rest waited for line 31
+    assert len(stored_raw(table)) == 100  # the first full batch; the rest waited for line 131
 
     report = import_jsonl(table, io.StringIO(jsonl(items)), checkpoint=checkpoint)
 
     assert (report.resumed, report.complete, report.written, report.already_present) == (
         True,
         True,
-        40,
+        140,
         0,
     )
     assert stored_raw(table) == {item["id"]["S"]: item for item in items}
@@ -274,12 +275,12 @@ def test_a_fixed_line_resumes_the_import_after_the_lines_already_written(
 
 def test_a_rerun_on_another_input_is_refused(table: DynamoDBStore, tmp_path: Path) -> None:
     checkpoint = Checkpoint(tmp_path / "import.ckpt", interval=0)
-    items = [synthetic_item(n) for n in range(60)]
+    items = [synthetic_item(n) for n in range(250)]  # three batches
     with pytest.raises(Crash):
         import_jsonl(
             table, io.StringIO(jsonl(items)), checkpoint=checkpoint, progress=crash_after(2)
         )
-    other = [synthetic_item(n + 1000) for n in range(60)]
+    other = [synthetic_item(n + 1000) for n in range(250)]
 
     with pytest.raises(ValidationError, match="does not match the checkpoint"):
         import_jsonl(table, io.StringIO(jsonl(other)), checkpoint=checkpoint)

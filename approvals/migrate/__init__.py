@@ -13,9 +13,12 @@ Every bulk operation takes ``dry_run``, ``rate_limit`` (capacity units per secon
 and ``checkpoint`` (a path or :class:`Checkpoint`): killed at any moment and rerun with the same
 checkpoint, it finishes with nothing lost and nothing written twice. Writes are conditional, so
 a bulk job never overwrites a request someone changed meanwhile: it counts and reports it.
+The keywords build one :class:`BulkOptions`, checked before any call.
 
-Works on a :class:`~approvals.DynamoDBStore` (through its bound PynamoDB model) and on any other
-:class:`~approvals.Store` such as :class:`~approvals.MemoryStore` (through its public methods).
+Works on a store with DynamoDB table access (a :class:`~approvals.DynamoDBStore`, or a wrapper
+such as NotifyingStore that forwards ``dynamodb_table()``), on the items exactly as stored, and
+on any other :class:`~approvals.Store` such as :class:`~approvals.MemoryStore` (through its
+public methods).
 Raises only :class:`~approvals.ApprovalsError` (plus OSError from files you pass).
 
 Usage::
@@ -33,8 +36,9 @@ from approvals.migrate.bulk import Transform, canonical_time, normalize, rewrite
 from approvals.migrate.checkpoint import Checkpoint
 from approvals.migrate.format import decode_line, encode_item
 from approvals.migrate.jsonl import IMPORT_MODES, export_jsonl, import_jsonl
+from approvals.migrate.options import DEFAULT_PAGE_SIZE, DEFAULT_SEGMENTS, BulkOptions
 from approvals.migrate.report import MAX_REPORTED_IDS, MigrationReport, ProgressCallback
-from approvals.migrate.scan import DEFAULT_PAGE_SIZE, DEFAULT_SEGMENTS, scan_requests
+from approvals.migrate.scan import scan_requests
 from approvals.migrate.throttle import CapacityLimiter
 
 __all__ = [
@@ -42,6 +46,7 @@ __all__ = [
     "DEFAULT_SEGMENTS",
     "IMPORT_MODES",
     "MAX_REPORTED_IDS",
+    "BulkOptions",
     "CapacityLimiter",
     "Checkpoint",
     "MigrationReport",

@@ -22,19 +22,14 @@ from approvals.errors import (
     StoreError,
     ValidationError,
 )
-from approvals.migrate.backend import Backend, RawItem, backend_for
+from approvals.migrate.backend import backend_for
 from approvals.migrate.checkpoint import CheckpointLike
+from approvals.migrate.options import DEFAULT_PAGE_SIZE, DEFAULT_SEGMENTS, BulkOptions
+from approvals.migrate.protocol import Backend, RawItem
 from approvals.migrate.report import MigrationReport, ProgressCallback
 from approvals.migrate.run import Run
-from approvals.migrate.scan import (
-    DEFAULT_PAGE_SIZE,
-    DEFAULT_SEGMENTS,
-    check_scan_options,
-    iter_pages,
-    optional_status,
-    saved_positions,
-)
-from approvals.migrate.throttle import CapacityLimiter, check_rate, estimate_write_units
+from approvals.migrate.scan import iter_pages, optional_status, saved_positions
+from approvals.migrate.throttle import CapacityLimiter, estimate_write_units
 from approvals.request import Request, RequestStatus
 from approvals.store import Store
 from approvals.times import (
@@ -74,7 +69,7 @@ def rewrite(
     checkpoint: CheckpointLike | None = None,
     dry_run: bool = False,
     progress: ProgressCallback | None = None,
-    workers: int = DEFAULT_WORKERS,
+    workers: int | None = None,
 ) -> MigrationReport:
     """Apply ``transform`` to every stored request (only those in ``status`` when given) and
     store what it returns; return the report.
@@ -104,11 +99,7 @@ def rewrite(
     id, or (with a new status) changes ``updated_at``; InvalidStateTransition for a status change
     the state machine forbids; StoreError for backend failures; whatever ``transform`` raises.
     """
-    return _run_rewrite(
-        store,
-        lambda state: (transform, {}),
-        operation="rewrite",
-        status=status,
+    options = BulkOptions(
         segments=segments,
         page_size=page_size,
         rate_limit=rate_limit,
@@ -117,6 +108,7 @@ def rewrite(
         progress=progress,
         workers=workers,
     )
+    return _run_rewrite(store, lambda state: (transform, {}), "rewrite", status, options)
 
 
 def sweep_expired(
@@ -129,7 +121,7 @@ def sweep_expired(
     checkpoint: CheckpointLike | None = None,
     dry_run: bool = False,
     progress: ProgressCallback | None = None,
-    workers: int = DEFAULT_WORKERS,
+    workers: int | None = None,
 ) -> MigrationReport:
     """Move every pending request whose ``expires_at`` is at or before ``now`` (default: the
     current time) to ``expired``, through the store's conditional update; return the report.
@@ -155,11 +147,7 @@ def sweep_expired(
 
         return expire, {"cutoff": format_time(cutoff)}
 
-    return _run_rewrite(
-        store,
-        plan,
-        operation="sweep-expired",
-        status=RequestStatus.PENDING,
+    options = BulkOptions(
         segments=segments,
         page_size=page_size,
         rate_limit=rate_limit,
@@ -168,6 +156,7 @@ def sweep_expired(
         progress=progress,
         workers=workers,
     )
+    return _run_rewrite(store, plan, "sweep-expired", RequestStatus.PENDING, options)
 
 
 def normalize(
@@ -179,7 +168,7 @@ def normalize(
     checkpoint: CheckpointLike | None = None,
     dry_run: bool = False,
     progress: ProgressCallback | None = None,
-    workers: int = DEFAULT_WORKERS,
+    workers: int | None = None,
 ) -> MigrationReport:
     """Rewrite every item stored in an older form into the canonical one; return the report.
 
@@ -193,11 +182,7 @@ def normalize(
     its stored ``updated_at`` string: one changed meanwhile is counted as a conflict and left
     alone. Canonical items are counted ``unchanged``. Options and errors as for :func:`rewrite`.
     """
-    return _run_rewrite(
-        store,
-        lambda state: (_canonical_request, {}),
-        operation="normalize",
-        status=None,
+    options = BulkOptions(
         segments=segments,
         page_size=page_size,
         rate_limit=rate_limit,
@@ -206,6 +191,7 @@ def normalize(
         progress=progress,
         workers=workers,
     )
+    return _run_rewrite(store, lambda state: (_canonical_request, {}), "normalize", None, options)
 
 
 def canonical_time(value: datetime) -> datetime:
@@ -237,50 +223,31 @@ Plan = Callable[[dict[str, Any] | None], tuple[Transform, dict[str, Any]]]
 def _run_rewrite(
     store: Store,
     plan: Plan,
-    *,
     operation: str,
     status: RequestStatus | str | None,
-    segments: int,
-    page_size: int,
-    rate_limit: float | None,
-    checkpoint: CheckpointLike | None,
-    dry_run: bool,
-    progress: ProgressCallback | None,
-    workers: int,
+    options: BulkOptions,
 ) -> MigrationReport:
-    check_scan_options(segments, page_size)
-    check_rate(rate_limit)
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValidationError("workers must be a positive integer", field="workers")
     wanted = optional_status(status)
     backend = backend_for(store)
     run = Run(
-        checkpoint,
+        options,
         operation=operation,
         target=backend.target,
-        params={"segments": segments, "status": None if wanted is None else wanted.value},
-        dry_run=dry_run,
-        progress=progress,
+        params={"segments": options.segments, "status": None if wanted is None else wanted.value},
     )
     if run.finished:
         return run.report
-    names = backend.segment_names(segments, wanted)
+    names = backend.segment_names(options, wanted)
     positions: dict[str, dict[str, Any]] = {n: {"key": None, "done": False} for n in names}
     if run.state is not None:
         positions = saved_positions(run.state, names)
     transform, extra_state = plan(run.state)
-    job = _RewriteJob(backend, run, transform, rate_limit)
+    job = _RewriteJob(backend, run, transform, options.rate_limit)
     starts = {name: pos["key"] for name, pos in positions.items() if not pos["done"]}
     committed: dict[str, Any] | None = None
+    workers = options.workers or DEFAULT_WORKERS
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="approvals-rewrite") as pool:
-        pages = iter_pages(
-            backend,
-            starts,
-            total=segments,
-            status=wanted,
-            page_size=page_size,
-            rate_limit=rate_limit,
-        )
+        pages = iter_pages(backend, starts, options, wanted)
         try:
             for page in pages:
                 job.apply(page.items, pool)

@@ -1,30 +1,34 @@
-"""The backend of a :class:`~approvals.DynamoDBStore`: its bound PynamoDB model's connection.
+"""The backend of a store with DynamoDB table access (``store.dynamodb_table()``).
 
-Parallel Scan pages (with PynamoDB's rate limiter), conditional PutItem, and BatchWriteItem with
-the unprocessed items retried by :func:`write_batch`, all with ``ReturnConsumedCapacity=TOTAL``
-so the caller can pace its writes. The items are handled exactly as stored.
+Every call goes to the table's botocore client, inside the table's ``operation`` context (which
+translates botocore errors into the library's and logs one operation), with
+``ReturnConsumedCapacity=TOTAL`` so the caller can pace itself. Items are handled exactly as
+stored: read into a Request by the table's raw decoder, never as model instances.
 """
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from pynamodb.constants import TOTAL
-from pynamodb.exceptions import AttributeDeserializationError, PynamoDBException
+from botocore.exceptions import ClientError
 
-from approvals.errors import (
-    StoreError,
-    Throttled,
+from approvals.errors import StoreError, Throttled
+from approvals.migrate.options import BulkOptions
+from approvals.migrate.protocol import Page, PutOutcome, RawItem, TableAccess
+from approvals.migrate.throttle import (
+    CapacityLimiter,
+    backoff,
+    consumed_units,
+    estimate_write_units,
 )
-from approvals.migrate.backend import Page, PutOutcome, RawItem
-from approvals.migrate.throttle import consumed_units, estimate_write_units
-from approvals.model import all_of
+from approvals.migrate.transact import put_new_transactions
 from approvals.request import Request, RequestStatus
-from approvals.store import DynamoDBStore, Store
+from approvals.store import Store
 from approvals.store.translate import CONDITION_FAILED, error_code
+from approvals.times import stored_form
 
 __all__ = ["BATCH_SIZE", "MAX_BATCH_ATTEMPTS", "DynamoBackend", "write_batch"]
 
@@ -32,8 +36,7 @@ BATCH_SIZE = 25
 """BatchWriteItem's limit of requests per call."""
 MAX_BATCH_ATTEMPTS = 10
 """Calls made for one batch before its unprocessed items are reported as Throttled."""
-_BACKOFF_BASE = 0.05
-_BACKOFF_CAP = 5.0
+_NEW_ONLY = "attribute_not_exists(id)"
 
 
 def write_batch(
@@ -53,7 +56,7 @@ def write_batch(
     units = 0.0
     for attempt in range(max_attempts):
         if attempt:
-            sleep(random.uniform(0, min(_BACKOFF_CAP, _BACKOFF_BASE * 2**attempt)))
+            sleep(backoff(attempt))
         pending, consumed = send(pending)
         units += consumed
         if not pending:
@@ -65,95 +68,107 @@ def write_batch(
 
 
 class DynamoBackend:
-    """Bulk access through the store's bound model, on the items exactly as stored."""
+    """Bulk access through the table's botocore client, on the items exactly as stored."""
 
-    def __init__(self, store: DynamoDBStore) -> None:
-        self.store: Store = store
-        self._store = store
-        self._model = store.model
+    def __init__(self, store: Store, table: TableAccess) -> None:
+        self.store = store
+        self.table = table
         # The checkpoint target is the table name alone: the embedded server's port changes on
         # every run, and a resumed run must still match.
-        self.target = f"dynamodb:{store.table_name}"
+        self.target = f"dynamodb:{table.table_name}"
+        self.transactions = True  # False once the server refused TransactWriteItems
 
-    @property
-    def _connection(self) -> Any:
-        return self._model._get_connection()
-
-    def segment_names(self, total: int, status: RequestStatus | None) -> list[str]:
-        return [str(index) for index in range(total)]
+    def segment_names(self, options: BulkOptions, status: RequestStatus | None) -> list[str]:
+        share = options.share
+        if share is not None:
+            return [str(share[0])]
+        return [str(index) for index in range(options.segments)]
 
     def pages(
         self,
         segment: str,
         start: Any,
         *,
-        total: int,
+        options: BulkOptions,
         status: RequestStatus | None,
-        page_size: int,
         read_rate: float | None,
     ) -> Iterator[Page]:
-        model = self._model
-        with self._store.operation("scan"):
-            results = model.scan(
-                filter_condition=None if status is None else model.status == status.value,
-                segment=int(segment) if total > 1 else None,
-                total_segments=total if total > 1 else None,
-                page_size=page_size,
-                last_evaluated_key=start,
-                consistent_read=True,
-                rate_limit=read_rate,
+        share = options.share
+        total = share[1] if share is not None else options.segments
+        request: dict[str, Any] = {
+            "TableName": self.table.table_name,
+            "ConsistentRead": True,
+            "Limit": options.page_size,
+            "ReturnConsumedCapacity": "TOTAL",
+        }
+        if total > 1:
+            request.update(Segment=int(segment), TotalSegments=total)
+        if status is not None:
+            request.update(
+                FilterExpression="#status = :status",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":status": {"S": status.value}},
             )
-        page_iter = results.page_iter
+        limiter = None if read_rate is None else CapacityLimiter(read_rate)
+        key = start
         while True:
-            with self._store.operation("scan"):
-                try:
-                    page = next(page_iter)
-                except StopIteration:
-                    return
-            next_key = page.get("LastEvaluatedKey")
-            yield Page(segment, list(page.get("Items") or []), next_key)
-            if next_key is None:
+            if key is not None:
+                request["ExclusiveStartKey"] = key
+            if limiter is not None:
+                limiter.acquire()
+            with self.table.operation("scan"):
+                response = self.table.client.scan(**request)
+            if limiter is not None:
+                limiter.consume(consumed_units(response, fallback=options.page_size / 2))
+            key = response.get("LastEvaluatedKey")
+            yield Page(segment, response.get("Items") or [], key)
+            if key is None:
                 return
 
     def to_request(self, raw: RawItem) -> Request:
-        request_id = str(raw.get("id", {}).get("S", "")) or None
         try:
-            return self._store.to_request(self._model.from_raw_data(raw))
+            return self.table.to_request(raw)
         except StoreError:
             raise
-        except (ValueError, TypeError, KeyError, AttributeDeserializationError) as exc:
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            request_id = str(raw.get("id", {}).get("S", "")) or None
             raise StoreError(
                 f"stored item is malformed ({exc})", request_id=request_id, retryable=False
             ) from exc
 
     def to_raw(self, request: Request) -> RawItem:
-        raw: RawItem = self._store.to_item(request).serialize()
+        raw: RawItem = self.table.to_item(request)
         return raw
 
     def get_raw(self, request_id: str) -> RawItem | None:
-        with self._store.operation("get", request_id):
-            item: RawItem | None = self._connection.get_item(request_id, consistent_read=True).get(
-                "Item"
+        with self.table.operation("get", request_id):
+            response = self.table.client.get_item(
+                TableName=self.table.table_name, Key={"id": {"S": request_id}}, ConsistentRead=True
             )
-            return item
+        item: RawItem | None = response.get("Item")
+        return item
+
+    def identical(self, stored: RawItem, raw: RawItem) -> bool:
+        return stored == raw
 
     def put_new(self, raw: RawItem) -> tuple[PutOutcome, float]:
+        """One conditional PutItem; an item already stored is compared with ``raw``."""
         request_id = raw["id"]["S"]
         units = 0.0
         # An item deleted between a refused put and the read that explains it: put again.
         for _ in range(3):
-            with self._store.operation("import", request_id):
+            with self.table.operation("import", request_id):
                 try:
-                    response = self._connection.put_item(
-                        request_id,
-                        attributes=raw,
-                        condition=self._model.id.does_not_exist(),
-                        return_consumed_capacity=TOTAL,
+                    response = self.table.client.put_item(
+                        TableName=self.table.table_name,
+                        Item=raw,
+                        ConditionExpression=_NEW_ONLY,
+                        ReturnConsumedCapacity="TOTAL",
                     )
                     return PutOutcome.CREATED, units + consumed_units(
                         response, fallback=estimate_write_units(raw)
                     )
-                except PynamoDBException as exc:
+                except ClientError as exc:
                     if error_code(exc) != CONDITION_FAILED:
                         raise
                 units += estimate_write_units(raw)
@@ -163,19 +178,28 @@ class DynamoBackend:
                 return (PutOutcome.IDENTICAL if same else PutOutcome.CONFLICT), units
         return PutOutcome.CONFLICT, units
 
-    def identical(self, stored: RawItem, raw: RawItem) -> bool:
-        return stored == raw
+    def put_new_many(self, raws: list[RawItem], workers: int) -> tuple[list[PutOutcome], float]:
+        if self.transactions:
+            written = put_new_transactions(self.table, self.get_raw, raws)
+            if written is not None:
+                return written
+            self.transactions = False
+        # A server without transactions (dynalite): single conditional puts, several at once
+        # on the client's connection pool.
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="approvals-put") as pool:
+            results = list(pool.map(self.put_new, raws))
+        return [outcome for outcome, _ in results], sum(units for _, units in results)
 
     def put_many(self, raws: list[RawItem]) -> float:
-        table = self._store.table_name
-        connection = self._connection
+        table_name = self.table.table_name
 
         def send(items: list[RawItem]) -> tuple[list[RawItem], float]:
-            with self._store.operation("import"):
-                response = connection.batch_write_item(
-                    put_items=items, return_consumed_capacity=TOTAL
+            with self.table.operation("import"):
+                response = self.table.client.batch_write_item(
+                    RequestItems={table_name: [{"PutRequest": {"Item": i}} for i in items]},
+                    ReturnConsumedCapacity="TOTAL",
                 )
-            unprocessed = (response.get("UnprocessedItems") or {}).get(table) or []
+            unprocessed = (response.get("UnprocessedItems") or {}).get(table_name) or []
             fallback = sum(estimate_write_units(item) for item in items)
             left = [entry["PutRequest"]["Item"] for entry in unprocessed]
             return left, consumed_units(response, fallback=fallback)
@@ -186,23 +210,24 @@ class DynamoBackend:
         return units
 
     def replace(self, raw: RawItem, expected: Request) -> tuple[bool, float]:
-        model = self._model
-        condition = all_of(
-            model.updated_at == expected.updated_at, model.status == expected.status.value
-        )
-        with self._store.operation("rewrite", expected.id):
+        with self.table.operation("rewrite", expected.id):
             try:
-                response = self._connection.put_item(
-                    expected.id,
-                    attributes=raw,
-                    condition=condition,
-                    return_consumed_capacity=TOTAL,
+                response = self.table.client.put_item(
+                    TableName=self.table.table_name,
+                    Item=raw,
+                    ConditionExpression="updated_at = :updated_at AND #status = :status",
+                    ExpressionAttributeNames={"#status": "status"},
+                    ExpressionAttributeValues={
+                        ":updated_at": {"S": stored_form(expected.updated_at)},
+                        ":status": {"S": expected.status.value},
+                    },
+                    ReturnConsumedCapacity="TOTAL",
                 )
-            except PynamoDBException as exc:
+            except ClientError as exc:
                 if error_code(exc) != CONDITION_FAILED:
                     raise
                 return False, estimate_write_units(raw)
         return True, consumed_units(response, fallback=estimate_write_units(raw))
 
     def update(self, request: Request) -> Request:
-        return self._store.update(request)
+        return self.store.update(request)

@@ -53,7 +53,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from approvals.errors import StoreError, ValidationError
-from approvals.migrate.backend import RawItem
+from approvals.migrate.protocol import RawItem
 
 __all__ = ["EXTRA", "FIELDS", "NUMBER_FIELDS", "OPTIONAL_FIELDS", "decode_line", "encode_item"]
 

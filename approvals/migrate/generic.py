@@ -4,26 +4,24 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from pynamodb.exceptions import AttributeDeserializationError
-
-from approvals.errors import (
-    RequestExists,
-    RequestNotFound,
-    StoreError,
-)
-from approvals.migrate.backend import Page, PutOutcome, RawItem, wire
+from approvals.errors import RequestExists, RequestNotFound, StoreError
+from approvals.migrate.options import BulkOptions
+from approvals.migrate.protocol import Page, PutOutcome, RawItem, TableAccess
 from approvals.request import Request, RequestStatus
 from approvals.store import DynamoDBStore, Store
+from approvals.times import stored_form
 
 __all__ = ["StoreBackend"]
 
 
 @functools.lru_cache(maxsize=1)
-def _codec() -> DynamoDBStore:
+def _codec() -> TableAccess:
     # Converts requests to and from the canonical wire form; never connects to anything.
-    return DynamoDBStore()
+    table: TableAccess = DynamoDBStore().dynamodb_table()
+    return table
 
 
 class StoreBackend:
@@ -40,7 +38,7 @@ class StoreBackend:
         self.store = store
         self.target = f"store:{type(store).__name__}"
 
-    def segment_names(self, total: int, status: RequestStatus | None) -> list[str]:
+    def segment_names(self, options: BulkOptions, status: RequestStatus | None) -> list[str]:
         statuses = list(RequestStatus) if status is None else [status]
         return [s.value for s in statuses]
 
@@ -49,19 +47,19 @@ class StoreBackend:
         segment: str,
         start: Any,
         *,
-        total: int,
+        options: BulkOptions,
         status: RequestStatus | None,
-        page_size: int,
         read_rate: float | None,
     ) -> Iterator[Page]:
         ids = sorted(
             r.id
             for r in self.store.iter_by_status(RequestStatus(segment))
-            if start is None or r.id > start
+            if (start is None or r.id > start) and options.owns(r.id)
         )
         if not ids:
             yield Page(segment, [], None)
             return
+        page_size = options.page_size
         for offset in range(0, len(ids), page_size):
             chunk = ids[offset : offset + page_size]
             items = []
@@ -73,16 +71,15 @@ class StoreBackend:
             yield Page(segment, items, None if done else chunk[-1])
 
     def to_request(self, raw: RawItem) -> Request:
-        codec = _codec()
         try:
-            return codec.to_request(codec.model.from_raw_data(raw))
+            return _codec().to_request(raw)
         except StoreError:
             raise
-        except (ValueError, TypeError, KeyError, AttributeDeserializationError) as exc:
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise StoreError(f"item is malformed ({exc})", retryable=False) from exc
 
     def to_raw(self, request: Request) -> RawItem:
-        raw: RawItem = _codec().to_item(request).serialize()
+        raw: RawItem = _codec().to_item(request)
         return raw
 
     def get_raw(self, request_id: str) -> RawItem | None:
@@ -91,18 +88,23 @@ class StoreBackend:
         except RequestNotFound:
             return None
 
-    def put_new(self, raw: RawItem) -> tuple[PutOutcome, float]:
+    def put_new(self, raw: RawItem) -> PutOutcome:
+        """Create the request ``raw`` holds unless its id is stored (then compare)."""
         request = self.to_request(raw)
         for _ in range(3):
             try:
                 self.store.create(request)
-                return PutOutcome.CREATED, 0.0
+                return PutOutcome.CREATED
             except RequestExists:
                 stored = self.get_raw(request.id)
             if stored is not None:
                 same = self.identical(stored, raw)
-                return (PutOutcome.IDENTICAL if same else PutOutcome.CONFLICT), 0.0
-        return PutOutcome.CONFLICT, 0.0
+                return PutOutcome.IDENTICAL if same else PutOutcome.CONFLICT
+        return PutOutcome.CONFLICT
+
+    def put_new_many(self, raws: list[RawItem], workers: int) -> tuple[list[PutOutcome], float]:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="approvals-put") as pool:
+            return list(pool.map(self.put_new, raws)), 0.0
 
     def identical(self, stored: RawItem, raw: RawItem) -> bool:
         # The store keeps requests, not items: compare the canonical forms.
@@ -120,9 +122,9 @@ class StoreBackend:
             stored = self.store.get(expected.id)
         except RequestNotFound:
             return False, 0.0
-        if wire(stored.updated_at) != wire(expected.updated_at) or stored.status is not (
-            expected.status
-        ):
+        if stored_form(stored.updated_at) != stored_form(
+            expected.updated_at
+        ) or stored.status is not (expected.status):
             return False, 0.0
         self.store.delete(expected.id)
         self.store.create(self.to_request(raw))

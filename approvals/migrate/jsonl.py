@@ -7,37 +7,24 @@ string kept, so Go-written items round-trip byte for byte.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import os
 import stat
-from concurrent.futures import ThreadPoolExecutor
 from typing import IO, Any, Literal
 
-from approvals.errors import ApprovalsError, ValidationError
-from approvals.migrate.backend import Backend, PutOutcome, RawItem, backend_for
+from approvals.errors import ValidationError
+from approvals.migrate.backend import backend_for
 from approvals.migrate.checkpoint import CheckpointLike
-from approvals.migrate.dynamo import BATCH_SIZE
-from approvals.migrate.format import decode_line, encode_item
+from approvals.migrate.format import encode_item
+from approvals.migrate.importer import IMPORT_MODES, Importer
+from approvals.migrate.options import DEFAULT_PAGE_SIZE, DEFAULT_SEGMENTS, BulkOptions
 from approvals.migrate.report import MigrationReport, ProgressCallback
 from approvals.migrate.run import Run
-from approvals.migrate.scan import (
-    DEFAULT_PAGE_SIZE,
-    DEFAULT_SEGMENTS,
-    check_scan_options,
-    iter_pages,
-    optional_status,
-    saved_positions,
-)
-from approvals.migrate.throttle import CapacityLimiter, check_rate
-from approvals.request import Request, RequestStatus
+from approvals.migrate.scan import iter_pages, optional_status, saved_positions
+from approvals.request import RequestStatus
 from approvals.store import Store
 
 __all__ = ["IMPORT_MODES", "export_jsonl", "import_jsonl"]
-
-IMPORT_MODES = ("create-only", "overwrite")
-"""``create-only`` never replaces a stored item; ``overwrite`` replaces whatever is stored."""
-_DEFAULT_WORKERS = 8
 
 
 def export_jsonl(
@@ -51,12 +38,17 @@ def export_jsonl(
     checkpoint: CheckpointLike | None = None,
     dry_run: bool = False,
     progress: ProgressCallback | None = None,
+    segment: int | None = None,
+    total_segments: int | None = None,
 ) -> MigrationReport:
     """Write every stored request (only those in ``status`` when given) to the text file ``fp``,
     one line each (see :mod:`approvals.migrate.format`); return the report (``written`` lines).
 
     The table is read with a parallel Scan of ``segments`` segments; memory stays constant.
     ``rate_limit`` caps the read capacity units consumed per second. A dry run only counts.
+    With ``segment`` and ``total_segments``, only that share of the table is exported (one
+    process or host of several, each with its own file and checkpoint; the files together hold
+    every item exactly once).
 
     With a ``checkpoint``, ``fp`` must be a regular file opened for writing (``"a"`` to resume):
     the checkpoint records, per segment, where the scan resumes and how far the file had been
@@ -67,21 +59,27 @@ def export_jsonl(
     Raises ValidationError for bad arguments or a checkpoint that does not fit, StoreError for
     backend failures or an item that cannot be written in the format, OSError from ``fp``.
     """
-    check_scan_options(segments, page_size)
-    check_rate(rate_limit)
+    options = BulkOptions(
+        segments=segments,
+        page_size=page_size,
+        rate_limit=rate_limit,
+        checkpoint=checkpoint,
+        dry_run=dry_run,
+        progress=progress,
+        segment=segment,
+        total_segments=total_segments,
+    )
     wanted = optional_status(status)
     backend = backend_for(store)
     run = Run(
-        checkpoint,
+        options,
         operation="export",
         target=backend.target,
         params={"segments": segments, "status": None if wanted is None else wanted.value},
-        dry_run=dry_run,
-        progress=progress,
     )
     if run.finished:
         return run.report
-    names = backend.segment_names(segments, wanted)
+    names = backend.segment_names(options, wanted)
     positions: dict[str, dict[str, Any]] = {n: {"key": None, "done": False} for n in names}
     offset = 0
     if run.checkpoint is not None:
@@ -91,14 +89,7 @@ def export_jsonl(
     committed: dict[str, Any] | None = None
     report = run.report
     starts = {name: pos["key"] for name, pos in positions.items() if not pos["done"]}
-    pages = iter_pages(
-        backend,
-        starts,
-        total=segments,
-        status=wanted,
-        page_size=page_size,
-        rate_limit=rate_limit,
-    )
+    pages = iter_pages(backend, starts, options, wanted)
     try:
         for page in pages:
             lines = [encode_item(raw) for raw in page.items]
@@ -180,17 +171,25 @@ def import_jsonl(
     checkpoint: CheckpointLike | None = None,
     dry_run: bool = False,
     progress: ProgressCallback | None = None,
-    workers: int = _DEFAULT_WORKERS,
+    workers: int | None = None,
+    segment: int | None = None,
+    total_segments: int | None = None,
 ) -> MigrationReport:
     """Write the requests of the JSON Lines text ``fp`` (see :mod:`approvals.migrate.format`)
     to ``store``, each item exactly as the line describes it, and return the report.
 
-    ``mode="create-only"`` writes each item with a conditional PutItem (``workers`` at a time)
-    that never replaces a stored item: an identical stored item counts as ``already_present``
-    (so a rerun is harmless), a different one as a conflict (reported, not overwritten).
+    ``mode="create-only"`` never replaces a stored item: an identical stored item counts as
+    ``already_present`` (so a rerun is harmless), a different one as a conflict (reported, not
+    overwritten). On DynamoDB it sends TransactWriteItems of up to 100 puts, each conditional
+    on the id being new, one transaction at a time (see :mod:`approvals.migrate.transact`; a
+    transaction costs twice the write capacity of the same puts); on a server without
+    transactions, single conditional puts, ``workers`` at a time.
     ``mode="overwrite"`` writes BatchWriteItem calls of 25 items, retrying unprocessed items
     with exponential backoff. ``rate_limit`` caps the write capacity units consumed per second.
     A dry run validates every line and (create-only) reads what is stored, writing nothing.
+    With ``segment`` and ``total_segments``, only the lines whose id falls in that share are
+    written (every line is still validated): N processes given the same file import it
+    together, each with its own checkpoint.
 
     With a ``checkpoint``, progress is recorded as the number of input lines whose writes are
     all acknowledged (and a digest of them); a rerun on the same input skips them and continues.
@@ -204,150 +203,25 @@ def import_jsonl(
         raise ValidationError(
             f"mode must be one of {list(IMPORT_MODES)}, got {mode!r}", field="mode"
         )
-    check_rate(rate_limit)
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValidationError("workers must be a positive integer", field="workers")
-    backend = backend_for(store)
-    run = Run(
-        checkpoint,
-        operation="import",
-        target=backend.target,
-        params={"mode": mode},
+    options = BulkOptions(
+        rate_limit=rate_limit,
+        checkpoint=checkpoint,
         dry_run=dry_run,
         progress=progress,
+        workers=workers,
+        segment=segment,
+        total_segments=total_segments,
     )
+    backend = backend_for(store)
+    run = Run(options, operation="import", target=backend.target, params={"mode": mode})
     if run.finished:
         return run.report
-    importer = _Importer(backend, run, mode, rate_limit, workers)
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="approvals-import") as pool:
-        importer.pool = pool
-        try:
-            importer.consume(fp)
-        except BaseException:
-            if importer.committed is not None:
-                with contextlib.suppress(Exception):
-                    run.save(importer.committed)
-            raise
+    importer = Importer(backend, run, mode, options)
+    try:
+        importer.consume(fp)
+    except BaseException:
+        if importer.committed is not None:
+            with contextlib.suppress(Exception):
+                run.save(importer.committed)
+        raise
     return run.report
-
-
-class _Importer:
-    def __init__(
-        self, backend: Backend, run: Run, mode: str, rate_limit: float | None, workers: int
-    ) -> None:
-        self.backend = backend
-        self.run = run
-        self.mode = mode
-        self.limiter = None if rate_limit is None else CapacityLimiter(rate_limit)
-        self.pool: ThreadPoolExecutor | None = None
-        self.digest = hashlib.sha256()
-        self.chunk: list[RawItem] = []
-        self.chunk_ids: set[str] = set()
-        self.committed: dict[str, Any] | None = run.state
-
-    def consume(self, fp: IO[str]) -> None:
-        skip, expected = self._resume_point()
-        line_number = 0
-        for text in fp:
-            line_number += 1
-            if line_number <= skip:
-                self.digest.update(text.encode("utf-8", "surrogatepass"))
-                if line_number == skip and self.digest.hexdigest() != expected:
-                    raise _input_mismatch(skip)
-                continue
-            raw = decode_line(text, line_number)
-            if raw is not None:
-                request = self._validated(raw, line_number)
-                if request.id in self.chunk_ids:
-                    # One batch may not name an item twice; later lines must land later.
-                    self._flush(through=line_number - 1)
-                self.chunk.append(raw)
-                self.chunk_ids.add(request.id)
-            self.digest.update(text.encode("utf-8", "surrogatepass"))
-            if len(self.chunk) >= BATCH_SIZE:
-                self._flush(through=line_number)
-        if line_number < skip:
-            raise _input_mismatch(skip)
-        self._flush(through=max(line_number, skip))
-        assert self.committed is not None
-        self.run.save(self.committed, complete=True)
-        self.run.progress()
-
-    def _resume_point(self) -> tuple[int, str | None]:
-        state = self.run.state
-        if state is None:
-            return 0, None
-        line, digest = state.get("line"), state.get("sha256")
-        if not isinstance(line, int) or line < 0 or not isinstance(digest, str):
-            raise ValidationError("the checkpoint's input position is damaged", field="checkpoint")
-        if line == 0 and digest != hashlib.sha256().hexdigest():
-            raise _input_mismatch(0)
-        return line, digest
-
-    def _validated(self, raw: RawItem, line_number: int) -> Request:
-        try:
-            request = self.backend.to_request(raw)
-            request.validate()
-        except ApprovalsError as exc:
-            raise ValidationError(
-                f"line {line_number}: {exc}",
-                field=getattr(exc, "field", None),
-                request_id=exc.request_id,
-            ) from None
-        return request
-
-    def _flush(self, *, through: int) -> None:
-        """Write the pending items, then record that lines up to ``through`` are done."""
-        chunk, self.chunk, self.chunk_ids = self.chunk, [], set()
-        report = self.run.report
-        if chunk:
-            if self.mode == "create-only":
-                assert self.pool is not None
-                check = self._dry_create if report.dry_run else self._create
-                for raw, outcome in zip(chunk, self.pool.map(check, chunk), strict=True):
-                    if outcome is PutOutcome.CREATED:
-                        report.written += 1
-                    elif outcome is PutOutcome.IDENTICAL:
-                        report.already_present += 1
-                    else:
-                        report.add_conflict(raw["id"]["S"])
-            else:
-                if not report.dry_run:
-                    self._overwrite(chunk)
-                report.written += len(chunk)
-            report.scanned += len(chunk)
-        self.committed = {"line": through, "sha256": self.digest.hexdigest()}
-        if chunk and self.run.due():
-            self.run.save(self.committed)
-        if chunk:
-            self.run.progress()
-
-    def _create(self, raw: RawItem) -> PutOutcome:
-        if self.limiter is not None:
-            self.limiter.acquire()
-        outcome, units = self.backend.put_new(raw)
-        if self.limiter is not None:
-            self.limiter.consume(units)
-        return outcome
-
-    def _dry_create(self, raw: RawItem) -> PutOutcome:
-        stored = self.backend.get_raw(raw["id"]["S"])
-        if stored is None:
-            return PutOutcome.CREATED
-        same = self.backend.identical(stored, raw)
-        return PutOutcome.IDENTICAL if same else PutOutcome.CONFLICT
-
-    def _overwrite(self, chunk: list[RawItem]) -> None:
-        if self.limiter is not None:
-            self.limiter.acquire()
-        units = self.backend.put_many(chunk)
-        if self.limiter is not None:
-            self.limiter.consume(units)
-
-
-def _input_mismatch(line: int) -> ValidationError:
-    return ValidationError(
-        f"this input does not match the checkpoint (its first {line} lines differ from the "
-        "input the checkpoint was made with); pass the same file or a new checkpoint",
-        field="checkpoint",
-    )

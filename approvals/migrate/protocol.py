@@ -1,27 +1,25 @@
-"""Backends: what the bulk operations need from a store (the :class:`Backend` protocol).
+"""What the bulk operations need from a store: the :class:`Backend` protocol and its values.
 
-A :class:`~approvals.DynamoDBStore` is driven through its bound PynamoDB model, on the items
-exactly as stored (:mod:`approvals.migrate.dynamo`). Any other :class:`~approvals.store.Store`
-(a :class:`~approvals.MemoryStore`, an app's wrapper) is driven through its public methods; its
-"items" are its requests in the canonical wire form (:mod:`approvals.migrate.generic`).
-
-Every backend method raises only :class:`~approvals.ApprovalsError`: botocore and PynamoDB
-exceptions are translated by :func:`approvals.store.translate.translate`.
+Two backends implement it: :mod:`approvals.migrate.dynamo` for a store with DynamoDB table
+access (``store.dynamodb_table()``; wrappers such as NotifyingStore forward it), on the items
+exactly as stored; :mod:`approvals.migrate.generic` for any other store, through its public
+methods. :func:`approvals.migrate.backend.backend_for` picks one. Every backend method raises
+only :class:`~approvals.ApprovalsError`.
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Protocol
 
+from approvals.migrate.options import BulkOptions
 from approvals.request import Request, RequestStatus
-from approvals.store import DynamoDBStore, Store
-from approvals.times import stored_form
+from approvals.store import Store
 
-__all__ = ["Backend", "Page", "PutOutcome", "RawItem", "backend_for", "wire"]
+__all__ = ["Backend", "Page", "PutOutcome", "RawItem", "TableAccess"]
 
 RawItem = dict[str, dict[str, Any]]
 """An item as DynamoDB stores it: attribute name -> attribute value (``{"S": "..."}``)."""
@@ -47,14 +45,32 @@ class PutOutcome(enum.Enum):
     CONFLICT = "conflict"
 
 
+class TableAccess(Protocol):
+    """What ``store.dynamodb_table()`` returns: raw access to the store's table."""
+
+    @property
+    def client(self) -> Any: ...  # the botocore DynamoDB client
+
+    @property
+    def table_name(self) -> str: ...
+
+    def operation(
+        self, name: str, request_id: str | None = None
+    ) -> AbstractContextManager[None]: ...
+
+    def to_item(self, request: Request) -> dict[str, Any]: ...
+
+    def to_request(self, item: dict[str, Any]) -> Request: ...
+
+
 class Backend(Protocol):
     """What bulk operations need from a store."""
 
     store: Store
     target: str
 
-    def segment_names(self, total: int, status: RequestStatus | None) -> list[str]:
-        """Return the names of the independent scan segments."""
+    def segment_names(self, options: BulkOptions, status: RequestStatus | None) -> list[str]:
+        """Return the names of the independent scan segments of this run."""
         ...
 
     def pages(
@@ -62,9 +78,8 @@ class Backend(Protocol):
         segment: str,
         start: Any,
         *,
-        total: int,
+        options: BulkOptions,
         status: RequestStatus | None,
-        page_size: int,
         read_rate: float | None,
     ) -> Iterator[Page]:
         """Yield the pages of ``segment`` after position ``start`` (None: from its beginning)."""
@@ -86,8 +101,9 @@ class Backend(Protocol):
         """True when the stored item is what writing ``raw`` would store."""
         ...
 
-    def put_new(self, raw: RawItem) -> tuple[PutOutcome, float]:
-        """Write ``raw`` unless its id is stored; return the outcome and the units consumed."""
+    def put_new_many(self, raws: list[RawItem], workers: int) -> tuple[list[PutOutcome], float]:
+        """Write each item unless its id is stored (distinct ids); return each outcome, in
+        order, and the units consumed."""
         ...
 
     def put_many(self, raws: list[RawItem]) -> float:
@@ -102,19 +118,3 @@ class Backend(Protocol):
     def update(self, request: Request) -> Request:
         """The store's conditional update."""
         ...
-
-
-def backend_for(store: Store) -> Backend:
-    """Return the backend driving ``store``."""
-    # Imported here: both implementations build on the types of this module.
-    from approvals.migrate.dynamo import DynamoBackend
-    from approvals.migrate.generic import StoreBackend
-
-    if isinstance(store, DynamoDBStore):
-        return DynamoBackend(store)
-    return StoreBackend(store)
-
-
-def wire(value: datetime) -> str:
-    """Return the stored representation of a time (its ``wire`` string when read from a table)."""
-    return stored_form(value)

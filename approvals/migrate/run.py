@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from approvals.errors import ValidationError
-from approvals.migrate.checkpoint import Checkpoint, CheckpointLike, as_checkpoint
-from approvals.migrate.report import MigrationReport, ProgressCallback
+from approvals.migrate.checkpoint import Checkpoint, as_checkpoint
+from approvals.migrate.options import BulkOptions
+from approvals.migrate.report import MigrationReport
 
 __all__ = ["Run"]
 
@@ -16,24 +17,19 @@ class Run:
 
     A dry run neither reads nor writes the checkpoint: it plans the whole operation.
     ``params`` are the options a resumed run must share with the run it continues (ValidationError
-    otherwise); ``target`` names the table (or store) the checkpoint belongs to.
+    otherwise), this run's share of a segmented job included; ``target`` names the table (or
+    store) the checkpoint belongs to.
     """
 
     def __init__(
-        self,
-        checkpoint: CheckpointLike | None,
-        *,
-        operation: str,
-        target: str,
-        params: dict[str, Any],
-        dry_run: bool,
-        progress: ProgressCallback | None,
+        self, options: BulkOptions, *, operation: str, target: str, params: dict[str, Any]
     ) -> None:
         self.operation = operation
         self.target = target
-        self.params = params
-        self.progress_callback = progress
-        self.checkpoint: Checkpoint | None = None if dry_run else as_checkpoint(checkpoint)
+        self.params = {**params, **options.share_params()}
+        self.progress_callback = options.progress
+        dry_run = options.dry_run
+        self.checkpoint: Checkpoint | None = None if dry_run else as_checkpoint(options.checkpoint)
         self.report = MigrationReport(operation=operation, dry_run=dry_run)
         self.state: dict[str, Any] | None = None
         saved = self.checkpoint.load() if self.checkpoint is not None else None

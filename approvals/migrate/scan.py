@@ -13,8 +13,9 @@ from collections.abc import Generator, Iterator
 from typing import Any
 
 from approvals.errors import ValidationError
-from approvals.migrate.backend import Backend, Page, backend_for
-from approvals.migrate.throttle import check_rate
+from approvals.migrate.backend import backend_for
+from approvals.migrate.options import DEFAULT_PAGE_SIZE, DEFAULT_SEGMENTS, BulkOptions
+from approvals.migrate.protocol import Backend, Page
 from approvals.request import Request, RequestStatus
 from approvals.store import Store
 from approvals.store.base import check_status
@@ -27,27 +28,7 @@ __all__ = [
     "scan_requests",
 ]
 
-DEFAULT_SEGMENTS = 4
-"""Parallel scan segments (threads) a bulk operation uses unless told otherwise."""
-DEFAULT_PAGE_SIZE = 1000
-"""Items per Scan call (DynamoDB also ends a page at 1 MB); each page is one checkpoint step."""
-MAX_SEGMENTS = 1000
-
 _DONE = object()
-
-
-def check_scan_options(segments: object, page_size: object) -> None:
-    """Raise ValidationError unless both are integers in range."""
-    if isinstance(segments, bool) or not isinstance(segments, int):
-        raise ValidationError("segments must be an integer", field="segments")
-    if not 1 <= segments <= MAX_SEGMENTS:
-        raise ValidationError(
-            f"segments must be 1 to {MAX_SEGMENTS}, got {segments}", field="segments"
-        )
-    if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
-        raise ValidationError(
-            f"page_size must be a positive integer, got {page_size!r}", field="page_size"
-        )
 
 
 def optional_status(status: RequestStatus | str | None) -> RequestStatus | None:
@@ -62,32 +43,34 @@ def scan_requests(
     status: RequestStatus | str | None = None,
     page_size: int = DEFAULT_PAGE_SIZE,
     rate_limit: float | None = None,
+    segment: int | None = None,
+    total_segments: int | None = None,
 ) -> Iterator[Request]:
     """Yield every stored request (only those in ``status`` when given), in no particular order.
 
-    On a DynamoDBStore it is a parallel Scan of ``segments`` segments, one thread each, with a
+    On a DynamoDB store it is a parallel Scan of ``segments`` segments, one thread each, with a
     strongly consistent read and ``status`` as a filter (the whole table is read and charged);
-    ``rate_limit`` caps the read capacity units consumed per second over all segments. Memory
-    stays constant: pages stream through a bounded queue. Other stores are read status by status
-    through their public methods (``segments`` and ``rate_limit`` do not apply).
+    ``rate_limit`` caps the read capacity units consumed per second over all segments. Each item
+    is decoded straight from DynamoDB JSON into a Request. Memory stays constant: pages stream
+    through a bounded queue. Other stores are read status by status through their public
+    methods (``segments`` and ``rate_limit`` do not apply). With ``segment`` and
+    ``total_segments``, only that share of the table is read (see :class:`BulkOptions`).
 
     Raises ValidationError for bad arguments, StoreError for backend failures or for an item
     that is not a valid request (``export_jsonl`` exports such items as they are).
     Closing the iterator early stops the scan threads.
     """
-    check_scan_options(segments, page_size)
-    check_rate(rate_limit)
-    wanted = optional_status(status)
-    backend = backend_for(store)
-    names = backend.segment_names(segments, wanted)
-    pages = iter_pages(
-        backend,
-        dict.fromkeys(names),
-        total=segments,
-        status=wanted,
+    options = BulkOptions(
+        segments=segments,
         page_size=page_size,
         rate_limit=rate_limit,
+        segment=segment,
+        total_segments=total_segments,
     )
+    wanted = optional_status(status)
+    backend = backend_for(store)
+    names = backend.segment_names(options, wanted)
+    pages = iter_pages(backend, dict.fromkeys(names), options, wanted)
     # Checked above, at the call; the scan itself starts on the first next().
     return _requests(backend, pages)
 
@@ -104,11 +87,8 @@ def _requests(backend: Backend, pages: Generator[Page, None, None]) -> Iterator[
 def iter_pages(
     backend: Backend,
     starts: dict[str, Any],
-    *,
-    total: int,
+    options: BulkOptions,
     status: RequestStatus | None,
-    page_size: int,
-    rate_limit: float | None,
 ) -> Generator[Page, None, None]:
     """Yield the pages of every segment in ``starts`` (segment -> resume position), each read by
     its own thread. A failure in any segment is raised here; closing the iterator (or an error)
@@ -116,6 +96,7 @@ def iter_pages(
     """
     if not starts:
         return
+    rate_limit = options.rate_limit
     read_rate = None if rate_limit is None else rate_limit / len(starts)
     # One page waiting per segment: memory stays at about two pages per segment.
     channel: queue.Queue[Any] = queue.Queue(maxsize=len(starts))
@@ -124,12 +105,7 @@ def iter_pages(
     def read(segment: str, start: Any) -> None:
         try:
             for page in backend.pages(
-                segment,
-                start,
-                total=total,
-                status=status,
-                page_size=page_size,
-                read_rate=read_rate,
+                segment, start, options=options, status=status, read_rate=read_rate
             ):
                 channel.put(page)
                 if stop.is_set():

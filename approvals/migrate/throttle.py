@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -10,9 +11,11 @@ from typing import Any
 
 from approvals.errors import ValidationError
 
-__all__ = ["CapacityLimiter", "consumed_units", "estimate_write_units"]
+__all__ = ["CapacityLimiter", "backoff", "consumed_units", "estimate_write_units"]
 
 _WRITE_UNIT_BYTES = 1024
+_BACKOFF_BASE = 0.05
+_BACKOFF_CAP = 5.0
 
 
 class CapacityLimiter:
@@ -88,3 +91,8 @@ def estimate_write_units(item: Mapping[str, Mapping[str, Any]]) -> float:
         for scalar in value.values():
             size += len(str(scalar).encode("utf-8"))
     return float(max(1, math.ceil(size / _WRITE_UNIT_BYTES)))
+
+
+def backoff(attempt: int) -> float:
+    """Seconds to wait before retry ``attempt`` (exponential from 50 ms, capped, full jitter)."""
+    return random.uniform(0, min(_BACKOFF_CAP, _BACKOFF_BASE * 2**attempt))
