@@ -6,7 +6,7 @@ by the JSON API, both example apps and any view of your own (no framework import
 * On approve / deny, :meth:`Enforcement.check_decision` refuses anyone the policy's rule for the
   request's profile does not list (:class:`~approvals.contrib.http.HTTPProblem` 403
   ``not-approver`` naming the rule). Without a matching rule anyone but the requester may decide
-  (the Go service's pass-through) unless ``require_rule`` is set (403 ``no-rule``).
+  (the Go service's pass-through) unless the policy's ``require_rule`` is set (403 ``no-rule``).
 * Self-decisions, in any spelling (``Alice`` on ``alice``'s request), are left to
   :meth:`~approvals.Request.approve` / :meth:`~approvals.Request.deny`, which refuse them with a
   ValidationError naming ``approver`` (422).
@@ -20,6 +20,7 @@ Usage::
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -37,18 +38,20 @@ __all__ = ["Enforcement"]
 
 @dataclass(frozen=True)
 class Enforcement:
-    """The approval policy an app enforces (None: anyone but the requester decides) and whether
-    a profile without a rule may be decided at all (``require_rule``)."""
+    """The approval policy an app enforces; None: anyone signed in but the requester decides.
+
+    Whether a profile no rule covers may be decided at all is the policy's ``require_rule``.
+    """
 
     policy: ApprovalPolicy | None = None
-    require_rule: bool = False
 
     @classmethod
     def from_settings(
         cls, policy: object, *, require_rule: object = False, setting: str = "APPROVALS_POLICY"
     ) -> Enforcement:
         """Build from an app's settings: ``policy`` is None or ``""`` (no policy), a path to the
-        policy file (str or path-like), or an ApprovalPolicy.
+        policy file (str or path-like), or an ApprovalPolicy; ``require_rule=True`` makes the
+        policy refuse every profile no rule covers (as its own ``require_rule`` does).
 
         ValidationError naming ``setting`` for another type, a require_rule that is not a bool, or
         require_rule without a policy (nobody could decide anything); ValidationError from
@@ -56,13 +59,15 @@ class Enforcement:
         """
         if not isinstance(require_rule, bool):
             raise ValidationError(f"{setting}: require_rule must be True or False", field=setting)
-        loaded = None if policy is None or policy == "" else _load_policy(policy, setting)
-        if require_rule and loaded is None:
-            raise ValidationError(
-                f"requiring a rule needs a policy: set {setting}, or nobody may decide anything",
-                field=setting,
-            )
-        return cls(loaded, require_rule)
+        if policy is None or policy == "":
+            if require_rule:
+                raise ValidationError(
+                    f"requiring a rule needs a policy: set {setting}, or nobody may decide "
+                    "anything",
+                    field=setting,
+                )
+            return cls()
+        return cls(_load_policy(policy, setting, require_rule=require_rule))
 
     def on_create(self, request: Request) -> Request:
         """Return ``request`` as it is to be stored: auto-approved when the policy says so,
@@ -76,29 +81,22 @@ class Enforcement:
         (whether it is still pending and unexpired is the request's own business)."""
         if same_identity(actor, request.requester):
             return False
-        return self._refusal(request, actor) is None
+        return self.policy is None or self.policy.may_approve(request, actor)
 
     def check_decision(self, request: Request, actor: str) -> None:
         """Raise HTTPProblem 403 when the policy does not let ``actor`` decide ``request``:
-        ``not-approver`` (with ``rule``) or ``no-rule`` under ``require_rule``.
+        ``not-approver`` (with ``rule``), or ``no-rule`` when no rule covers the profile and the
+        policy requires one.
 
         Returns quietly for the requester: the request's own transition refuses a
         self-decision with a ValidationError naming ``approver``.
         """
-        if same_identity(actor, request.requester):
+        if self.may_decide(request, actor) or same_identity(actor, request.requester):
             return
-        refusal = self._refusal(request, actor)
-        if refusal is not None:
-            raise refusal
-
-    def _refusal(self, request: Request, actor: str) -> HTTPProblem | None:
-        if self.policy is None:
-            return None
+        assert self.policy is not None
         rule = self.policy.rule_for(request.profile)
         if rule is None:
-            if not self.require_rule:
-                return None
-            return HTTPProblem(
+            raise HTTPProblem(
                 403,
                 "no-rule",
                 "No approval rule for this profile",
@@ -107,9 +105,7 @@ class Enforcement:
                 request_id=request.id,
                 profile=request.profile,
             )
-        if self.policy.may_approve(request, actor):
-            return None
-        return HTTPProblem(
+        raise HTTPProblem(
             403,
             "not-approver",
             "Not an approver of this request",
@@ -120,13 +116,15 @@ class Enforcement:
         )
 
 
-def _load_policy(policy: object, setting: str) -> ApprovalPolicy:
+def _load_policy(policy: object, setting: str, *, require_rule: bool) -> ApprovalPolicy:
     from approvals.policy import ApprovalPolicy
 
     if isinstance(policy, ApprovalPolicy):
+        if require_rule and not policy.require_rule:
+            return dataclasses.replace(policy, require_rule=True)
         return policy
     if isinstance(policy, (str, os.PathLike)):
-        return ApprovalPolicy.from_file(os.fspath(policy))
+        return ApprovalPolicy.from_file(os.fspath(policy), require_rule=require_rule)
     raise ValidationError(
         f"{setting} must be a path to a policy file or an ApprovalPolicy, "
         f"not {type(policy).__name__}",

@@ -564,10 +564,12 @@ class ApiSpec:
         )
         assert reply.status == 200, reply.body
 
-    def test_requiring_a_rule_refuses_a_profile_no_rule_covers(self, api_on: ApiOn) -> None:
-        api = api_on(
-            MemoryStore(), policy=ApprovalPolicy.from_yaml(ONCALL_POLICY), require_rule=True
-        )
+    @pytest.mark.parametrize("by", ["the app's setting", "the policy itself"])
+    def test_requiring_a_rule_refuses_a_profile_no_rule_covers(
+        self, api_on: ApiOn, by: str
+    ) -> None:
+        policy = ApprovalPolicy.from_yaml(ONCALL_POLICY, require_rule=by == "the policy itself")
+        api = api_on(MemoryStore(), policy=policy, require_rule=by == "the app's setting")
         created = submit(api, user="alice", profile="staging")
         reply = api.post(
             f"/requests/{created.body['id']}/approve",

@@ -35,7 +35,7 @@ def test_a_policy_path_is_loaded_when_the_app_starts(tmp_path: Path) -> None:
         "prod-oncall",
         "sandbox-self-service",
     ]
-    assert enforcement.require_rule is False
+    assert enforcement.policy.require_rule is False
 
 
 def test_a_policy_object_is_used_as_given() -> None:
