@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import random
-import shutil
 import subprocess
 from datetime import timedelta
 from pathlib import Path
@@ -13,9 +11,7 @@ from pathlib import Path
 import pytest
 
 from approvals.duration_text import MAX_NANOSECONDS, parse_duration, parse_duration_ns
-from tests.helpers import FIXTURES
-
-GO_PROGRAM = FIXTURES / "go" / "parseduration.go"
+from tests.gobuild import go_program
 
 ACCEPTED = [
     ("0", 0),
@@ -128,19 +124,7 @@ def generated_texts(count: int) -> list[str]:
 
 def go_parse(texts: list[str], tmp_path: Path) -> list[dict[str, object]]:
     """What Go's time.ParseDuration makes of each text (tests/fixtures/go/parseduration.go)."""
-    if shutil.which("go") is None:
-        pytest.skip("go is not on PATH: apt-get install golang-go")
-    env = dict(os.environ, GO111MODULE="off", GOPROXY="off", GOFLAGS="", CGO_ENABLED="0")
-    if not any(env.get(name) for name in ("GOCACHE", "HOME", "XDG_CACHE_HOME")):
-        env["GOCACHE"] = str(tmp_path / "gocache")
-    binary = tmp_path / "parseduration"
-    subprocess.run(
-        ["go", "build", "-o", str(binary), str(GO_PROGRAM)],
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=600,
-    )
+    binary = go_program("parseduration", tmp_path)
     result = subprocess.run(
         [str(binary)],
         input="".join(f"{text}\n" for text in texts),
