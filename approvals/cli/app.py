@@ -78,11 +78,26 @@ class Session:
     else the local SQLite file; making it prints one line on stderr naming it.
     """
 
-    target: Target
+    settings: dict[str, Any]
+    """The keyword arguments of :func:`resolve_target` but ``local_path``."""
     policy_path: str | None = None
+    _target: Target | None = field(default=None, repr=False)
     _store: Store | None = field(default=None, repr=False)
     _dynamodb: DynamoDBStore | None = field(default=None, repr=False)
     _policy: ApprovalPolicy | None = field(default=None, repr=False)
+
+    @property
+    def target(self) -> Target:
+        """The store chosen from the settings, resolved on first use (``--help`` needs none).
+
+        Raises BadConfiguration when botocore cannot read the AWS configuration.
+        """
+        if self._target is None:
+            try:
+                self._target = resolve_target(**self.settings, local_path=default_path())
+            except ConfigurationError as exc:
+                raise BadConfiguration(f"AWS configuration: {exc}") from None
+        return self._target
 
     @property
     def on_dynamodb(self) -> bool:
@@ -283,18 +298,14 @@ def cli(
             raise click.UsageError(f"--local cannot be combined with {' or '.join(given)}")
     if profile:
         os.environ["AWS_PROFILE"] = profile  # the store's botocore session reads it
-    try:
-        target = resolve_target(
-            table=table,
-            region=region or None,
-            endpoint_url=endpoint_url or None,
-            profile=profile or None,
-            local=local,
-            local_path=default_path(),
-        )
-    except ConfigurationError as exc:
-        raise BadConfiguration(f"AWS configuration: {exc}") from None
-    session = Session(target=target, policy_path=policy or None)
+    settings = {
+        "table": table,
+        "region": region or None,
+        "endpoint_url": endpoint_url or None,
+        "profile": profile or None,
+        "local": local,
+    }
+    session = Session(settings=settings, policy_path=policy or None)
     ctx.obj = session
     ctx.call_on_close(session.close)
 
