@@ -164,6 +164,22 @@ def test_a_malformed_aws_config_is_one_line_and_exit_2(home: Path) -> None:
     assert (result.stdout, len(result.stderr.strip().splitlines())) == ("", 1)
 
 
+@pytest.mark.parametrize(
+    ("option", "named"),
+    [
+        (["--region", "eu west"], "region_name 'eu west'"),
+        (["--endpoint-url", "localhost:8000"], "--endpoint-url 'localhost:8000'"),
+    ],
+)
+def test_a_malformed_region_or_endpoint_is_exit_2_before_any_call(
+    home: Path, option: list[str], named: str
+) -> None:
+    result = invoke([*option, "list"])
+    assert result.exit_code == 2
+    assert named in one_line_error(result)
+    assert result.stdout == ""
+
+
 def test_a_loopback_endpoint_needs_no_credentials(
     home: Path, table: DynamoDBStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import botocore.session
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.utils import validate_region_name
 
 from approvals.errors import StoreError
 from approvals.identity import user_from_arn
@@ -124,9 +125,17 @@ def resolve_target(
     """
     if local:
         return Target(table=table, path=local_path)
+    if endpoint_url:
+        parts = urlsplit(endpoint_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigurationError(
+                f"--endpoint-url {endpoint_url!r} is not an http:// or https:// URL"
+            )
     session = _session(profile)
     try:
         region = region or session.get_config_variable("region") or None
+        if region is not None:
+            validate_region_name(region)
         if endpoint_url and is_loopback(endpoint_url) and not _has_credentials(session):
             for name, value in DUMMY_CREDENTIALS.items():
                 os.environ[name] = value
