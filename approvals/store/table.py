@@ -57,6 +57,12 @@ class DynamoDBTable:
         object.__setattr__(self, "_observer", OperationObserver(table_name, region=self.region))
 
     @property
+    def host(self) -> str | None:
+        """The endpoint URL the model talks to (None: AWS's own for the region)."""
+        host: str | None = getattr(self.model.Meta, "host", None)
+        return host
+
+    @property
     def client(self) -> Any:
         """The botocore DynamoDB client of the model (its retries, timeouts and pool).
 

@@ -19,7 +19,7 @@ from django.core.exceptions import ImproperlyConfigured
 from pynamodb.exceptions import PynamoDBException, TableDoesNotExist
 
 from approvals.errors import ApprovalsError
-from approvals.store import DynamoDBStore
+from approvals.store import DynamoDBTable
 from approvals.store.translate import translate
 
 from . import get_enforcement, get_store
@@ -71,25 +71,26 @@ def check_table(
         store = get_store()
     except ApprovalsError as exc:
         return [Error(f"approvals: cannot build the store: {exc}", id="approvals.E103")]
-    if not isinstance(store, DynamoDBStore):
+    if not hasattr(store, "dynamodb_table"):
         return []  # a MemoryStore or a custom store has no table to check
+    table: DynamoDBTable = store.dynamodb_table()
     try:
-        description = store.model.describe_table()
+        description = table.model.describe_table()
     except TableDoesNotExist:
         return [
             Error(
-                f"approvals: table {store.table_name!r} does not exist "
-                f"(region {store.region or 'default'}, endpoint {store.host or 'AWS'}).",
+                f"approvals: table {table.table_name!r} does not exist "
+                f"(region {table.region or 'default'}, endpoint {table.host or 'AWS'}).",
                 hint="Create it with `manage.py approvals_create_table`.",
                 id="approvals.E101",
             )
         ]
     except (ClientError, BotoCoreError, PynamoDBException) as exc:
         error = translate(
-            exc, operation="describe_table", table=store.table_name, region=store.region
+            exc, operation="describe_table", table=table.table_name, region=table.region
         )
         return [Error(f"approvals: {error}", id="approvals.E103")]
-    return _index_problems(store.table_name, description)
+    return _index_problems(table.table_name, description)
 
 
 def _index_problems(table: str, description: dict[str, Any]) -> list[CheckMessage]:

@@ -7,7 +7,6 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from approvals.errors import ApprovalsError
-from approvals.store import DynamoDBStore
 
 from ... import get_store
 
@@ -27,10 +26,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         store = get_store()
-        if not isinstance(store, DynamoDBStore):
+        if not hasattr(store, "create_table"):
             raise CommandError(f"the configured store is a {type(store).__name__}, not DynamoDB")
         try:
             store.create_table(wait=not options["no_wait"])
         except ApprovalsError as exc:
             raise CommandError(str(exc)) from exc
-        self.stdout.write(self.style.SUCCESS(f"table {store.table_name} is ready"))
+        table_name = getattr(store, "table_name", "")
+        self.stdout.write(self.style.SUCCESS(f"table {table_name} is ready"))
