@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import Counter
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
@@ -87,3 +89,29 @@ def request_data(**overrides: Any) -> dict[str, Any]:
 def new_requests(count: int, **overrides: Any) -> list[Request]:
     """``count`` valid pending requests."""
     return [Request.new(**request_data(**overrides)) for _ in range(count)]
+
+
+class RoundTrips:
+    """Counts the HTTP requests a botocore client sends, by DynamoDB operation name.
+
+    A ``before-send`` hook sees every request on the wire, SDK retries included. Use it as a
+    context manager around the calls to count; ``counts`` maps e.g. ``"PutItem"`` to a number.
+    """
+
+    def __init__(self, client: Any) -> None:
+        self.events = client.meta.events
+        self.counts: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def _seen(self, request: Any, **kwargs: Any) -> None:
+        target = request.headers.get("X-Amz-Target", b"")
+        name = target.decode() if isinstance(target, bytes) else str(target)
+        with self._lock:
+            self.counts[name.rpartition(".")[2]] += 1
+
+    def __enter__(self) -> RoundTrips:
+        self.events.register("before-send.dynamodb", self._seen)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.events.unregister("before-send.dynamodb", self._seen)
