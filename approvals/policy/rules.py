@@ -66,9 +66,9 @@ class TimeWindow:
 
     def __post_init__(self) -> None:
         days = _names("days", self.days)
-        for index, day in enumerate(days):
+        for day in sorted(days):  # a set has no order: the first unknown name alphabetically
             if day.lower() not in WEEKDAYS:
-                raise problem(f"days[{index}]", f"{day!r} is not a weekday ({', '.join(WEEKDAYS)})")
+                raise problem("days", f"{day!r} is not a weekday ({', '.join(WEEKDAYS)})")
         object.__setattr__(self, "days", frozenset(day.lower() for day in days))
         for key in ("start", "end"):
             value = getattr(self, key)
