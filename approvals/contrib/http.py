@@ -266,13 +266,9 @@ def parse_trusted_proxies(
     """
     if value is None:
         return ()
-    entries: Iterable[object] = [value] if isinstance(value, str) else value  # type: ignore[assignment]
-    try:
-        iter(entries)
-    except TypeError:
-        raise ValidationError(
-            f"{setting} must be a list of proxy addresses", field=setting
-        ) from None
+    entries = [value] if isinstance(value, str) else value
+    if not isinstance(entries, Iterable):
+        raise ValidationError(f"{setting} must be a list of proxy addresses", field=setting)
     networks = []
     for entry in entries:
         try:

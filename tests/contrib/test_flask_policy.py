@@ -78,3 +78,8 @@ def test_the_identity_header_name_is_configurable() -> None:
     assert client.get("/api/requests?status=pending", headers=forwarded).status_code == 401
     named = {"X-Auth-Request-User": "alice"}
     assert client.get("/api/requests?status=pending", headers=named).status_code == 200
+
+
+def test_a_policy_setting_of_another_type_stops_the_app() -> None:
+    with pytest.raises(ValidationError, match="APPROVALS_POLICY must be a path"):
+        _app(APPROVALS_POLICY=42)
