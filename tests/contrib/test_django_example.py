@@ -16,6 +16,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from http.cookiejar import CookieJar
 from pathlib import Path
 
@@ -23,6 +24,7 @@ import pytest
 from django.contrib.sessions.serializers import JSONSerializer
 from django.core import signing
 
+from approvals import Request, SQLiteStore
 from tests.contrib.examples import EXAMPLES, example_env, free_port, running
 
 MANAGE = str(EXAMPLES / "django_project" / "manage.py")
@@ -200,3 +202,58 @@ def test_the_published_secret_key_is_refused_unless_debug_is_explicitly_on(
         assert "Traceback" not in done.stderr
     else:
         assert done.returncode == 0, done.stderr
+
+
+def test_pages_of_fifty_and_an_expired_request_without_buttons(
+    example: str, tmp_path: Path
+) -> None:
+    # The example's own SQLite file, shared with its server process.
+    with SQLiteStore(tmp_path / "data" / "requests.sqlite3") as store:
+        start = datetime.now(timezone.utc) - timedelta(minutes=30)
+        expired = _pending(store, start - timedelta(days=2))
+        for i in range(55):
+            _pending(store, start + timedelta(seconds=i))
+    bob = Browser(example)
+    bob.sign_in("bob")
+    first = bob.get("/")
+    assert first.count('<tr data-request-id="') == 50
+    next_page = re.search(r'id="next-page" href="([^"]+)"', first)
+    assert next_page is not None
+    second = bob.get(html.unescape(next_page.group(1)))
+    assert second.count("<tr data-request-id=") == 6
+    assert 'id="next-page"' not in second
+    row = second[second.index(f'data-request-id="{expired.id}"') :].split("</tr>")[0]
+    assert '<span class="expired">expired</span>' in row
+    assert "<form" not in row
+
+
+def test_a_request_the_policy_auto_approves_shows_approved_with_its_comment(
+    example: str,
+) -> None:
+    alice = Browser(example)
+    alice.sign_in("alice")
+    page = alice.post(
+        "/submit",
+        {
+            "csrfmiddlewaretoken": token(alice.get("/")),
+            "profile": "sandbox",
+            "duration": "30 minutes",
+            "justification": "Try the new billing export",
+        },
+    )
+    assert "was auto-approved by policy" in page
+    mine = page[page.index('<table id="mine">') :]
+    assert '<td class="status-approved">approved</td>' in mine
+    assert '<td class="comment">auto-approved by policy</td>' in mine
+
+
+def _pending(store: SQLiteStore, now: datetime) -> Request:
+    return store.create(
+        Request.new(
+            requester="alice",
+            profile="production",
+            justification="Deploy hotfix for INC-4821",
+            duration=timedelta(hours=1),
+            now=now,
+        )
+    )
