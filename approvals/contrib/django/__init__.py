@@ -57,7 +57,8 @@ def _app_config() -> ApprovalsConfig:
         config = django_apps.get_app_config("approvals")
     except LookupError:
         raise ImproperlyConfigured(
-            'add "approvals.contrib.django" to INSTALLED_APPS to use get_store() and get_enforcement()'
+            'add "approvals.contrib.django" to INSTALLED_APPS to use get_store() and '
+            "get_enforcement()"
         ) from None
     if not isinstance(config, ApprovalsConfig):
         raise ImproperlyConfigured(
