@@ -86,41 +86,8 @@ def translate(
     """
     cause = root_cause(exc)
     where = f"{resource or f'table {table!r}'} in region {region or 'default'}"
-    code = error_code(cause)
-    message = ""
     if isinstance(cause, ClientError):
-        message = str(cause.response.get("Error", {}).get("Message") or "")
-        status = int(cause.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
-        if code in _THROTTLED:
-            return Throttled(
-                f"{operation} was throttled by {service} on {where} after retries ({code}); "
-                "back off and retry, or raise the table's capacity",
-                request_id=request_id,
-            )
-        if code == "ResourceNotFoundException":
-            return TableNotFound(
-                f"{operation} failed: {where} does not exist ({message or code}); "
-                "create it with `approvals create-table` / DynamoDBStore.create_table() "
-                "or check the table name, region and endpoint",
-                request_id=request_id,
-            )
-        if code in _DENIED:
-            return AccessDenied(
-                f"{operation} on {where} was refused ({code}: {message}); "
-                "check the credentials and the IAM policy",
-                request_id=request_id,
-            )
-        if code in _UNAVAILABLE or status >= 500:
-            return StoreUnavailable(
-                f"{operation} on {where} failed on the server ({code or status}: {message}); "
-                "retry later",
-                request_id=request_id,
-            )
-        return StoreError(
-            f"{operation} on {where} failed ({code}: {message})",
-            request_id=request_id,
-            retryable=False,
-        )
+        return _answered(cause, operation, where, service, request_id)
     if isinstance(cause, _NETWORK):
         return StoreUnavailable(
             f"{operation} could not reach {service} for {where} ({type(cause).__name__}: {cause}); "
@@ -141,6 +108,45 @@ def translate(
         )
     return StoreError(
         f"{operation} on {where} failed ({type(cause).__name__}: {cause})",
+        request_id=request_id,
+        retryable=False,
+    )
+
+
+def _answered(
+    cause: ClientError, operation: str, where: str, service: str, request_id: str | None
+) -> StoreError:
+    """The StoreError for an error answer of the service."""
+    code = error_code(cause)
+    message = str(cause.response.get("Error", {}).get("Message") or "")
+    status = int(cause.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+    if code in _THROTTLED:
+        return Throttled(
+            f"{operation} was throttled by {service} on {where} after retries ({code}); "
+            "back off and retry, or raise the table's capacity",
+            request_id=request_id,
+        )
+    if code == "ResourceNotFoundException":
+        return TableNotFound(
+            f"{operation} failed: {where} does not exist ({message or code}); "
+            "create it with `approvals create-table` / DynamoDBStore.create_table() "
+            "or check the table name, region and endpoint",
+            request_id=request_id,
+        )
+    if code in _DENIED:
+        return AccessDenied(
+            f"{operation} on {where} was refused ({code}: {message}); "
+            "check the credentials and the IAM policy",
+            request_id=request_id,
+        )
+    if code in _UNAVAILABLE or status >= 500:
+        return StoreUnavailable(
+            f"{operation} on {where} failed on the server ({code or status}: {message}); "
+            "retry later",
+            request_id=request_id,
+        )
+    return StoreError(
+        f"{operation} on {where} failed ({code}: {message})",
         request_id=request_id,
         retryable=False,
     )
