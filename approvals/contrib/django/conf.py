@@ -5,7 +5,7 @@
     APPROVALS = {
         "TABLE": "sentinel-requests",       # required
         "REGION": "eu-west-1",              # optional: the SDK's region when absent
-        "ENDPOINT_URL": None,               # optional: DynamoDB Local, moto, the embedded server
+        "ENDPOINT_URL": None,               # optional: DynamoDB Local, moto_server
         "STORE": None,                      # optional: a Store, or the dotted path of a
                                             #   zero-argument factory returning one
         "IDENTITY": None,                   # optional: dotted path of (request) -> str | None;
