@@ -1,4 +1,5 @@
-"""approvals.contrib.http: the error table, ETags and If-Match parsing (framework-neutral)."""
+"""approvals.contrib.http: the error table, ETags and If-Match parsing, the identity a trusted proxy
+sends (framework-neutral)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 import approvals.errors
-from approvals import ApprovalsError, Request, StoreError, Throttled
+from approvals import ApprovalsError, Request, StoreError, Throttled, ValidationError
 from approvals.contrib.http import (
     ANY_ENTITY,
     ERROR_PROBLEMS,
@@ -17,7 +18,9 @@ from approvals.contrib.http import (
     entity_tag,
     if_match_allows,
     parse_if_match,
+    parse_trusted_proxies,
     problem_for_exception,
+    proxy_identity,
 )
 from approvals.times import parse_time
 
@@ -117,3 +120,45 @@ def test_if_match_compares_strongly() -> None:
     assert if_match_allows((EntityTag("x"), EntityTag("a")), '"a"')
     assert not if_match_allows((EntityTag("a", weak=True),), '"a"')
     assert not if_match_allows((EntityTag("A"),), '"a"')
+
+
+TRUSTED = parse_trusted_proxies(["10.0.0.5", "192.168.8.0/24", "fd00::/64"])
+
+
+@pytest.mark.parametrize(
+    ("value", "remote_addr", "user"),
+    [
+        ("alice", "10.0.0.5", "alice"),
+        ("alice", "192.168.8.77", "alice"),  # inside a trusted network
+        ("alice", "fd00::17", "alice"),
+        ("alice", "fd00::17%eth0", "alice"),  # an IPv6 zone id
+        (" alice ", "10.0.0.5", "alice"),
+        ("alice", "10.0.0.6", None),  # any other address: nobody
+        ("alice", "127.0.0.1", None),
+        ("alice", None, None),
+        ("alice", "not-an-address", None),
+        ("", "10.0.0.5", None),  # the proxy sent no user
+        ("   ", "10.0.0.5", None),
+        (None, "10.0.0.5", None),
+    ],
+)
+def test_the_identity_header_counts_only_from_a_trusted_proxy(
+    value: str | None, remote_addr: str | None, user: str | None
+) -> None:
+    assert proxy_identity(value, remote_addr, TRUSTED) == user
+
+
+def test_without_trusted_proxies_the_identity_header_never_counts() -> None:
+    assert parse_trusted_proxies(None) == ()
+    assert proxy_identity("alice", "127.0.0.1", ()) is None
+
+
+def test_one_string_is_one_trusted_proxy() -> None:
+    assert proxy_identity("alice", "127.0.0.1", parse_trusted_proxies("127.0.0.1")) == "alice"
+
+
+@pytest.mark.parametrize("value", [["proxy.internal"], ["10.0.0.300"], 5])
+def test_a_malformed_trusted_proxy_is_a_validation_error_naming_the_setting(value: object) -> None:
+    with pytest.raises(ValidationError) as refused:
+        parse_trusted_proxies(value)
+    assert refused.value.field == "APPROVALS_TRUSTED_PROXIES"
