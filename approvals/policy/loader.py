@@ -1,6 +1,6 @@
 """Read a policy file as the Go service does: YAML with YAML 1.2 scalars, plain data only.
 
-PyYAML composes the text into nodes with :class:`Yaml12Loader`, whose implicit types are the
+PyYAML composes the text into nodes with a SafeLoader whose implicit types are the
 YAML 1.2 core schema (null, true/false, ints, floats; ``09:00``, ``no`` and ``on`` stay strings).
 Nothing is ever constructed: the nodes are read against the policy schema, so a tag such as
 ``!!python/object`` is refused, not run. A scalar read where the schema wants a string gives its
@@ -29,7 +29,7 @@ from approvals.policy.rules import (
     within,
 )
 
-__all__ = ["SUPPORTED_VERSIONS", "Yaml12Loader", "load_rules"]
+__all__ = ["SUPPORTED_VERSIONS", "load_rules"]
 
 SUPPORTED_VERSIONS = ("1",)
 """The policy file versions this library reads."""
@@ -45,10 +45,12 @@ _CLOCK = re.compile(r"([0-9]{1,2}):([0-9]{2})")
 T = TypeVar("T")
 
 
-class Yaml12Loader(yaml.SafeLoader):
+class _Yaml12Loader(yaml.SafeLoader):
     """A SafeLoader whose implicit scalar types are exactly the YAML 1.2 core schema.
 
-    Nesting deeper than 16 levels is a composer error (deep text cannot exhaust the stack).
+    Used to compose only (PyYAML's constructors read YAML 1.1 forms): the tags it resolves tell
+    null from text. Nesting deeper than ``_MAX_DEPTH`` is a composer error, so deep text cannot
+    exhaust the stack.
     """
 
     _depth = 0
@@ -66,7 +68,7 @@ class Yaml12Loader(yaml.SafeLoader):
             self._depth -= 1
 
 
-Yaml12Loader.yaml_implicit_resolvers = {}  # none of SafeLoader's YAML 1.1 types
+_Yaml12Loader.yaml_implicit_resolvers = {}  # none of SafeLoader's YAML 1.1 types
 for _tag, _pattern, _first in (
     ("null", r"~|null|Null|NULL|", ["~", "n", "N", ""]),
     ("bool", r"true|True|TRUE|false|False|FALSE", list("tTfF")),
@@ -78,7 +80,7 @@ for _tag, _pattern, _first in (
         list("-+0123456789."),
     ),
 ):
-    Yaml12Loader.add_implicit_resolver(_CORE + _tag, re.compile(rf"^(?:{_pattern})$"), _first)
+    _Yaml12Loader.add_implicit_resolver(_CORE + _tag, re.compile(rf"^(?:{_pattern})$"), _first)
 
 
 class _Reader:
@@ -196,7 +198,7 @@ def load_rules(text: str, *, source: str | None = None) -> tuple[ApprovalRule, .
     if not isinstance(text, str):
         raise reader.error(None, None, f"a policy must be text, got {type(text).__name__}")
     try:
-        root = yaml.compose(text, Loader=Yaml12Loader)
+        root = yaml.compose(text, Loader=_Yaml12Loader)
     except yaml.YAMLError as exc:
         raise reader.error(None, None, f"not valid YAML: {_yaml_problem(exc)}") from None
     if root is None:
