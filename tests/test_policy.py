@@ -11,6 +11,7 @@ import dataclasses
 import json
 import random
 import subprocess
+import sys
 import textwrap
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
@@ -1096,6 +1097,29 @@ def test_an_empty_parameter_name_is_refused_before_any_call(name: Any) -> None:
         ApprovalPolicy.from_ssm(name, client=object())
 
     assert caught.value.field == "name"
+
+
+def test_the_policy_needs_no_boto3_until_it_reads_ssm() -> None:
+    script = textwrap.dedent(
+        """
+        import sys
+        sys.modules["boto3"] = None  # as if boto3 were not installed
+        from approvals import ApprovalPolicy
+        ApprovalPolicy.from_yaml("version: '1'\\nrules: [{name: r, approvers: [bob]}]")
+        try:
+            ApprovalPolicy.from_ssm("/sentinel/approval-policy")
+        except ImportError as exc:
+            print(exc)
+        """
+    )
+
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+
+    assert result.stdout.strip() == (
+        "ApprovalPolicy.from_ssm needs boto3: pip install 'sentinel-approvals[ssm]'"
+    )
 
 
 def test_an_unreachable_ssm_endpoint_is_a_retryable_store_error() -> None:

@@ -55,8 +55,8 @@ def _translated(exc: Exception, where: str, region: str | None) -> StoreError:
 def _new_client(region: str | None) -> Any:
     try:
         import boto3
-    except ImportError as exc:  # pragma: no cover - boto3 is installed wherever tests run
+    except ImportError as exc:
         raise ImportError(
-            "ApprovalPolicy.from_ssm needs boto3: pip install 'approvals[ssm]'"
+            "ApprovalPolicy.from_ssm needs boto3: pip install 'sentinel-approvals[ssm]'"
         ) from exc
     return boto3.client("ssm", region_name=region)
