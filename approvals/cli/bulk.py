@@ -26,6 +26,7 @@ from approvals.migrate import (
     sweep_expired,
 )
 from approvals.migrate.checkpoint import Checkpoint
+from approvals.migrate.options import MAX_TOTAL_SEGMENTS
 from approvals.request import RequestStatus
 
 __all__ = ["export", "import_", "normalize_command", "sweep_expired_command"]
@@ -43,6 +44,28 @@ def segments_option(function: F) -> F:
         help="Parallel scan segments (threads).",
     )(function)
     return decorated
+
+
+def share_options(function: F) -> F:
+    """``--segment I --total-segments N``: this process's share of a job run by N of them."""
+    decorators = [
+        click.option(
+            "--segment",
+            type=click.IntRange(min=0),
+            metavar="I",
+            help="Run only share I (0 to N-1) of the job; give every process its own "
+            "--checkpoint. Needs --total-segments.",
+        ),
+        click.option(
+            "--total-segments",
+            type=click.IntRange(1, MAX_TOTAL_SEGMENTS),
+            metavar="N",
+            help="How many processes or hosts share the job (each with its own --segment).",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        function = decorator(function)
+    return function
 
 
 def bulk_options(function: F) -> F:
@@ -110,6 +133,7 @@ def _utf8_stream(binary: IO[bytes]) -> Iterator[io.TextIOWrapper]:
     help="Only requests in this status.",
 )
 @segments_option
+@share_options
 @bulk_options
 @pass_session
 def export(
@@ -119,6 +143,8 @@ def export(
     checkpoint: Path | None,
     rate_limit: float | None,
     segments: int,
+    segment: int | None,
+    total_segments: int | None,
     dry_run: bool,
     plain_progress: bool,
     as_json: bool,
@@ -126,7 +152,9 @@ def export(
     """Export every request as JSON Lines to FILE (default: stdout).
 
     One request per line, every stored string kept exactly (see the README). With --checkpoint
-    the FILE is resumed (appended after the point the checkpoint records) on a rerun.
+    the FILE is resumed (appended after the point the checkpoint records) on a rerun. With
+    --segment I --total-segments N, only scan segment I of N is exported: run N of them (one
+    file each) and the files together hold every request exactly once.
     """
     output = Output(as_json=as_json)
     to_stdout = output_path == "-"
@@ -135,6 +163,8 @@ def export(
     store = session.store()
     options: dict[str, Any] = {
         "segments": segments,
+        "segment": segment,
+        "total_segments": total_segments,
         "status": status,
         "rate_limit": rate_limit,
         "checkpoint": checkpoint,
@@ -168,6 +198,7 @@ def export(
     help="create-only never replaces a stored item (an identical one counts as already "
     "present, a different one is a conflict); overwrite replaces it.",
 )
+@share_options
 @bulk_options
 @pass_session
 def import_(
@@ -176,6 +207,8 @@ def import_(
     mode: str,
     checkpoint: Path | None,
     rate_limit: float | None,
+    segment: int | None,
+    total_segments: int | None,
     dry_run: bool,
     plain_progress: bool,
     as_json: bool,
@@ -183,12 +216,16 @@ def import_(
     """Import requests from a JSON Lines FILE ('-' for stdin), each item exactly as written.
 
     Exits 1 when a line is invalid (the lines before it are imported) or, in create-only mode,
-    when lines conflict with stored items (reported, nothing overwritten).
+    when lines conflict with stored items (reported, nothing overwritten). With --segment I
+    --total-segments N, only the lines whose id falls in share I are written: N processes
+    import one FILE together, each with its own --checkpoint.
     """
     output = Output(as_json=as_json)
     store = session.store()
     options: dict[str, Any] = {
         "mode": mode,
+        "segment": segment,
+        "total_segments": total_segments,
         "rate_limit": rate_limit,
         "checkpoint": checkpoint,
         "dry_run": dry_run,
