@@ -1,56 +1,30 @@
-"""The approval policy: the Go service's file format, read strictly, and the Go service's decisions.
+"""The approval policy file: the Go service's format read strictly, as Go's YAML library reads it.
 
-Each table row is one decision or one refusal; the rows with "go:" in their id are the examples of
-the Go service's documentation (first match, wildcard profiles, [start, end), days in the rule's
-time zone, the max_duration cap).
+Every malformed input is refused with a ValidationError naming the rule and the dotted key; the
+fuzz tests hold the loader to that: nothing but ValidationError, ever. The decisions are in
+test_policy_decisions.py, the sources (SSM) and the comparison with Go in test_policy_sources.py.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import json
-import random
-import subprocess
-import sys
 import textwrap
-from datetime import datetime, time, timedelta, timezone
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import boto3
 import pytest
 import yaml
-from botocore.config import Config
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from approvals import (
-    AUTO_APPROVED_COMMENT,
-    ApprovalPolicy,
-    ApprovalRule,
-    MemoryStore,
-    RequestStatus,
-    StoreError,
-    StoreUnavailable,
-    ValidationError,
-)
+from approvals import ApprovalPolicy, ApprovalRule, ValidationError
 from approvals.policy import AutoApprove, TimeWindow
-from tests.gobuild import go_program
-from tests.helpers import FIXTURES, REGION, make_dynamodb_store, new_request
+from tests.helpers import new_request
+from tests.policy_support import EXAMPLE, policy, utc
 
-EXAMPLE = FIXTURES / "policies" / "sentinel-example.yaml"
 BERLIN = ZoneInfo("Europe/Berlin")
 WEEKDAYS_ONLY = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday"})
-
-
-def utc(text: str) -> datetime:
-    """An instant written as ISO 8601 in UTC (``2026-11-30T08:00``)."""
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
-
-
-def policy(text: str, **options: Any) -> ApprovalPolicy:
-    return ApprovalPolicy.from_yaml(textwrap.dedent(text), **options)
 
 
 def refusal(text: str) -> ValidationError:
@@ -194,339 +168,127 @@ def test_yaml_anchors_and_aliases_are_plain_data() -> None:
 
 
 # -- What is refused -------------------------------------------------------------------------
+# Each table: (id, text, .field, words the message must also contain).
 
 GOOD_RULE = "{name: r, approvers: [bob]}"
 
 
-def in_rule(auto_approve: str) -> str:
-    """A one-rule policy whose rule 'prod-oncall' has the given auto_approve flow mapping."""
-    return f"""
-        version: "1"
-        rules:
-          - name: prod-oncall
-            approvers: [bob]
-            auto_approve: {auto_approve}
-        """
+def document(rules: str = f"[{GOOD_RULE}]", head: str = "version: '1'\n") -> str:
+    return f"{head}rules: {rules}"
 
+
+# fmt: off
+REFUSED_DOCUMENTS = [
+    ("empty text", "", None, "empty"),
+    ("only a comment", "# only a comment\n", None, "empty"),
+    ("malformed YAML", "version: [", None, "not valid YAML"),
+    ("malformed mapping", "a: b: c", None, "not valid YAML"),
+    ("not a mapping", "- version\n- rules", None, "mapping"),
+    ("a string document", "just text", None, "mapping"),
+    ("two documents", document() + "\n---\nversion: '1'", None, "not valid YAML"),
+    ("no version", document(head=""), "version", "missing"),
+    ("null version", document(head="version: ~\n"), "version", "missing"),
+    ("version 2", document(head="version: '2'\n"), "version", "'2'"),
+    ("version 1.0", document(head="version: 1.0\n"), "version", "'1.0'"),
+    ("version a list", document(head="version: [1]\n"), "version", "string"),
+    ("no rules key", "version: '1'", "rules", "at least one rule"),
+    ("empty rules", document("[]"), "rules", "at least one rule"),
+    ("null rules", document(""), "rules", "at least one rule"),
+    ("rules a mapping", document("{name: r}"), "rules", "list"),
+    ("unknown top-level key", document() + "\nextra: 1", "extra", "unknown key 'extra'"),
+    ("repeated key", document(head="version: '1'\nversion: '1'\n"), "version", "twice"),
+    ("python tag on a value", document("[]", "version: !!python/name:os.system '1'\n"),
+     "version", "tag", "plain data"),
+    ("python tag on the document", "!!python/object/apply:os.getcwd []", None, "plain data"),
+    ("deep nesting", document(" [" * 40 + "]" * 40), None, "deeper"),
+]
+
+REFUSED_RULES = [  # the text of the second rule; the first is GOOD_RULE
+    ("a string", "r2", None, "rule #2", "mapping"),
+    ("no name", "{approvers: [bob]}", "name", "rule #2"),
+    ("empty name", "{name: '', approvers: [bob]}", "name", "rule #2"),
+    ("name a list", "{name: [x], approvers: [bob]}", "name", "rule #2", "string"),
+    ("no approvers", "{name: s}", "approvers", "rule 's'", "at least one approver"),
+    ("empty approvers", "{name: s, approvers: []}", "approvers", "rule 's'"),
+    ("approvers a string", "{name: s, approvers: bob}", "approvers", "list"),
+    ("null approver", "{name: s, approvers: [bob, ~]}", "approvers[1]", "non-empty"),
+    ("a list approver", "{name: s, approvers: [bob, [x]]}", "approvers[1]", "string"),
+    ("empty profile", "{name: s, profiles: [''], approvers: [bob]}", "profiles[0]", "non-empty"),
+    ("unknown key", "{name: s, approvers: [bob], approver: [x]}", "approver",
+     "rule 's'", "unknown key 'approver'"),
+    ("repeated name", GOOD_RULE, "name", "rule 'r'", "rule #2", "rule #1", "unique"),
+    ("merge key", "{name: s, approvers: [bob], <<: {profiles: [p]}}", "<<", "unknown key '<<'"),
+    ("a list as a key", "{? [a, b] : c, name: s, approvers: [bob]}", None, "not a string"),
+    ("a set", "{name: s, approvers: !!set {bob}}", "approvers", "tag"),
+    ("binary", "{name: s, approvers: [!!binary aGk=]}", "approvers[0]", "tag"),
+]
+
+REFUSED_AUTO_APPROVE = [  # auto_approve of rule 'prod-oncall'; .field is under auto_approve
+    ("empty", "{}", "", "at least one condition"),
+    ("null", "~", "", "empty"),
+    ("only empty users", "{users: []}", "", "at least one condition"),
+    ("only a zero cap", "{max_duration: 0}", "", "at least one condition"),
+    ("a list", "[users]", "", "mapping"),
+    ("unknown key", "{user: [alice]}", ".user", "unknown key 'user'"),
+    ("users a string", "{users: alice}", ".users", "list"),
+    ("cap over 8h", "{max_duration: 9h}", ".max_duration", "8h"),
+    ("cap just over 8h", "{max_duration: 8h0m0.000001s}", ".max_duration", "8h"),
+    ("negative cap", "{max_duration: -1h}", ".max_duration", "-1:00:00"),
+    ("cap without unit", "{max_duration: 90}", ".max_duration", "missing unit"),
+    ("cap with a space", "{max_duration: 1 h}", ".max_duration", "unknown unit"),
+    ("cap in days", "{max_duration: 1d}", ".max_duration", "unknown unit 'd'"),
+    ("cap a list", "{max_duration: [1h]}", ".max_duration", "string"),
+    ("empty time", "{time: {}}", ".time", "days or hours"),
+    ("null time", "{time: ~}", ".time", "empty"),
+    ("time with only a zone", "{time: {timezone: UTC}}", ".time", "days or hours"),
+    ("unknown time key", "{time: {day: [monday]}}", ".time.day", "unknown key 'day'"),
+    ("unknown weekday", "{time: {days: [monday, funday]}}", ".time.days", "'funday'"),
+    ("abbreviated weekday", "{time: {days: [mon]}}", ".time.days", "'mon'"),
+    ("days a string", "{time: {days: monday}}", ".time.days", "list"),
+    ("hour out of range", "{time: {hours: {start: 25:00, end: 26:00}}}", ".time.hours.start",
+     "'25:00'"),
+    ("end 24:00", "{time: {hours: {start: 09:00, end: 24:00}}}", ".time.hours.end", "'24:00'"),
+    ("minute out of range", "{time: {hours: {start: 09:60, end: 17:00}}}", ".time.hours.start",
+     "'09:60'"),
+    ("not HH:MM", "{time: {hours: {start: 9am, end: 17:00}}}", ".time.hours.start", "'9am'"),
+    ("no colon", "{time: {hours: {start: 0900, end: 17:00}}}", ".time.hours.start", "'0900'"),
+    ("seconds", "{time: {hours: {start: '09:00:00', end: 17:00}}}", ".time.hours.start",
+     "'09:00:00'"),
+    ("start after end", "{time: {hours: {start: 17:00, end: 09:00}}}", ".time.hours.end",
+     "after start"),
+    ("start equals end", "{time: {hours: {start: 09:00, end: 09:00}}}", ".time.hours.end",
+     "after start"),
+    ("no end", "{time: {hours: {start: 09:00}}}", ".time.hours.end", "both start and end"),
+    ("no start", "{time: {hours: {end: 09:00}}}", ".time.hours.start", "both start and end"),
+    ("unknown hours key", "{time: {hours: {start: 09:00, end: 10:00, tz: UTC}}}",
+     ".time.hours.tz", "unknown key 'tz'"),
+    ("unknown time zone", "{time: {days: [monday], timezone: Mars/Olympus}}", ".time.timezone",
+     "'Mars/Olympus'"),
+    ("zone in the wrong case", "{time: {days: [monday], timezone: europe/berlin}}",
+     ".time.timezone", "IANA"),
+    ("zone as a path", "{time: {days: [monday], timezone: ../../etc/passwd}}", ".time.timezone",
+     "IANA"),
+    ("Go's Local zone", "{time: {days: [monday], timezone: Local}}", ".time.timezone", "IANA"),
+]
+# fmt: on
 
 MALFORMED = [
-    # (policy text, .field, words the message must contain)
-    pytest.param("", None, ["empty"], id="empty text"),
-    pytest.param("# only a comment\n", None, ["empty"], id="only a comment"),
-    pytest.param("version: [", None, ["not valid YAML"], id="malformed YAML"),
-    pytest.param("a: b: c", None, ["not valid YAML"], id="malformed mapping"),
-    pytest.param("- version\n- rules", None, ["mapping"], id="not a mapping"),
-    pytest.param("just text", None, ["mapping"], id="a string document"),
-    pytest.param(
-        f"version: '1'\nrules: [{GOOD_RULE}]\n---\nversion: '1'",
-        None,
-        ["not valid YAML"],
-        id="two documents",
+    *(
+        pytest.param(text, field, words, id=f"document: {name}")
+        for name, text, field, *words in REFUSED_DOCUMENTS
     ),
-    pytest.param(f"rules: [{GOOD_RULE}]", "version", ["missing"], id="no version"),
-    pytest.param(f"version: ~\nrules: [{GOOD_RULE}]", "version", ["missing"], id="null version"),
-    pytest.param(f"version: '2'\nrules: [{GOOD_RULE}]", "version", ["'2'"], id="version 2"),
-    pytest.param(f"version: 1.0\nrules: [{GOOD_RULE}]", "version", ["'1.0'"], id="version 1.0"),
-    pytest.param(f"version: [1]\nrules: [{GOOD_RULE}]", "version", ["string"], id="version list"),
-    pytest.param("version: '1'", "rules", ["at least one rule"], id="no rules key"),
-    pytest.param("version: '1'\nrules: []", "rules", ["at least one rule"], id="empty rules"),
-    pytest.param("version: '1'\nrules:", "rules", ["at least one rule"], id="null rules"),
-    pytest.param("version: '1'\nrules: {name: r}", "rules", ["list"], id="rules a mapping"),
-    pytest.param(
-        f"version: '1'\nrules: [{GOOD_RULE}]\nextra: 1",
-        "extra",
-        ["unknown key 'extra'"],
-        id="unknown top-level key",
+    *(
+        pytest.param(document(f"[{GOOD_RULE}, {text}]"), field, words, id=f"rule: {name}")
+        for name, text, field, *words in REFUSED_RULES
     ),
-    pytest.param(
-        f"version: '1'\nversion: '1'\nrules: [{GOOD_RULE}]", "version", ["twice"], id="repeated key"
-    ),
-    pytest.param("version: '1'\nrules: [r]", None, ["rule #1", "mapping"], id="rule a string"),
-    pytest.param(
-        "version: '1'\nrules: [{approvers: [bob]}]",
-        "name",
-        ["rule #1", "name"],
-        id="rule without a name",
-    ),
-    pytest.param(
-        "version: '1'\nrules: [{name: '', approvers: [bob]}]", "name", ["rule #1"], id="empty name"
-    ),
-    pytest.param(
-        "version: '1'\nrules: [{name: [x], approvers: [bob]}]",
-        "name",
-        ["rule #1", "string"],
-        id="name a list",
-    ),
-    pytest.param(
-        "version: '1'\nrules: [{name: r}]", "approvers", ["rule 'r'", "approver"], id="no approvers"
-    ),
-    pytest.param(
-        "version: '1'\nrules: [{name: r, approvers: []}]",
-        "approvers",
-        ["rule 'r'"],
-        id="empty approvers",
-    ),
-    pytest.param(
-        "version: '1'\nrules: [{name: r, approvers: bob}]",
-        "approvers",
-        ["list"],
-        id="approvers a string",
-    ),
-    pytest.param(
-        "version: '1'\nrules: [{name: r, approvers: [bob, ~]}]",
-        "approvers[1]",
-        ["non-empty"],
-        id="null approver",
-    ),
-    pytest.param(
-        "version: '1'\nrules: [{name: r, approvers: [bob, [x]]}]",
-        "approvers[1]",
-        ["string"],
-        id="nested list approver",
-    ),
-    pytest.param(
-        "version: '1'\nrules: [{name: r, profiles: [''], approvers: [bob]}]",
-        "profiles[0]",
-        ["non-empty"],
-        id="empty profile",
-    ),
-    pytest.param(
-        "version: '1'\nrules: [{name: r, approvers: [bob], approver: [x]}]",
-        "approver",
-        ["rule 'r'", "unknown key 'approver'"],
-        id="unknown rule key",
-    ),
-    pytest.param(
-        f"version: '1'\nrules: [{GOOD_RULE}, {{name: s, approvers: [x]}}, {GOOD_RULE}]",
-        "name",
-        ["rule 'r'", "rule #3", "rule #1", "unique"],
-        id="duplicate names",
-    ),
-    pytest.param(
-        in_rule("{}"),
-        "auto_approve",
-        ["rule 'prod-oncall'", "at least one condition"],
-        id="empty auto_approve",
-    ),
-    pytest.param(
-        in_rule("~"), "auto_approve", ["rule 'prod-oncall'", "empty"], id="null auto_approve"
-    ),
-    pytest.param(
-        in_rule("{users: []}"),
-        "auto_approve",
-        ["at least one condition"],
-        id="auto_approve with only empty users",
-    ),
-    pytest.param(
-        in_rule("{max_duration: 0}"),
-        "auto_approve",
-        ["at least one condition"],
-        id="auto_approve with only a zero cap",
-    ),
-    pytest.param(in_rule("[users]"), "auto_approve", ["mapping"], id="auto_approve a list"),
-    pytest.param(
-        in_rule("{user: [alice]}"),
-        "auto_approve.user",
-        ["unknown key 'user'"],
-        id="unknown auto_approve key",
-    ),
-    pytest.param(in_rule("{users: alice}"), "auto_approve.users", ["list"], id="users a string"),
-    pytest.param(
-        in_rule("{max_duration: 9h}"),
-        "auto_approve.max_duration",
-        ["rule 'prod-oncall'", "8h"],
-        id="max_duration over 8h",
-    ),
-    pytest.param(
-        in_rule("{max_duration: 8h0m0.000001s}"),
-        "auto_approve.max_duration",
-        ["8h"],
-        id="max_duration just over 8h",
-    ),
-    pytest.param(
-        in_rule("{max_duration: -1h}"),
-        "auto_approve.max_duration",
-        ["-1:00:00"],
-        id="negative max_duration",
-    ),
-    pytest.param(
-        in_rule("{max_duration: 90}"),
-        "auto_approve.max_duration",
-        ["missing unit"],
-        id="max_duration without unit",
-    ),
-    pytest.param(
-        in_rule("{max_duration: 1 h}"),
-        "auto_approve.max_duration",
-        ["unknown unit"],
-        id="max_duration with a space",
-    ),
-    pytest.param(
-        in_rule("{max_duration: 1d}"),
-        "auto_approve.max_duration",
-        ["unknown unit 'd'"],
-        id="max_duration in days",
-    ),
-    pytest.param(
-        in_rule("{max_duration: [1h]}"),
-        "auto_approve.max_duration",
-        ["string"],
-        id="max_duration a list",
-    ),
-    pytest.param(in_rule("{time: {}}"), "auto_approve.time", ["days or hours"], id="empty time"),
-    pytest.param(in_rule("{time: ~}"), "auto_approve.time", ["empty"], id="null time"),
-    pytest.param(
-        in_rule("{time: {timezone: UTC}}"),
-        "auto_approve.time",
-        ["days or hours"],
-        id="time with only a zone",
-    ),
-    pytest.param(
-        in_rule("{time: {day: [monday]}}"),
-        "auto_approve.time.day",
-        ["unknown key 'day'"],
-        id="unknown time key",
-    ),
-    pytest.param(
-        in_rule("{time: {days: [monday, funday]}}"),
-        "auto_approve.time.days",
-        ["rule 'prod-oncall'", "'funday'"],
-        id="unknown weekday",
-    ),
-    pytest.param(
-        in_rule("{time: {days: [mon]}}"),
-        "auto_approve.time.days",
-        ["'mon'"],
-        id="abbreviated weekday",
-    ),
-    pytest.param(
-        in_rule("{time: {days: monday}}"), "auto_approve.time.days", ["list"], id="days a string"
-    ),
-    pytest.param(
-        in_rule("{time: {hours: {start: 25:00, end: 26:00}}}"),
-        "auto_approve.time.hours.start",
-        ["rule 'prod-oncall'", "'25:00'"],
-        id="hour out of range",
-    ),
-    pytest.param(
-        in_rule("{time: {hours: {start: 09:00, end: 24:00}}}"),
-        "auto_approve.time.hours.end",
-        ["'24:00'"],
-        id="end 24:00",
-    ),
-    pytest.param(
-        in_rule("{time: {hours: {start: 09:60, end: 17:00}}}"),
-        "auto_approve.time.hours.start",
-        ["'09:60'"],
-        id="minute out of range",
-    ),
-    pytest.param(
-        in_rule("{time: {hours: {start: 9am, end: 17:00}}}"),
-        "auto_approve.time.hours.start",
-        ["'9am'"],
-        id="not HH:MM",
-    ),
-    pytest.param(
-        in_rule("{time: {hours: {start: 0900, end: 17:00}}}"),
-        "auto_approve.time.hours.start",
-        ["'0900'"],
-        id="no colon",
-    ),
-    pytest.param(
-        in_rule("{time: {hours: {start: '09:00:00', end: 17:00}}}"),
-        "auto_approve.time.hours.start",
-        ["'09:00:00'"],
-        id="seconds",
-    ),
-    pytest.param(
-        in_rule("{time: {hours: {start: 17:00, end: 09:00}}}"),
-        "auto_approve.time.hours.end",
-        ["after start"],
-        id="start after end",
-    ),
-    pytest.param(
-        in_rule("{time: {hours: {start: 09:00, end: 09:00}}}"),
-        "auto_approve.time.hours.end",
-        ["after start"],
-        id="start equals end",
-    ),
-    pytest.param(
-        in_rule("{time: {hours: {start: 09:00}}}"),
-        "auto_approve.time.hours.end",
-        ["both start and end"],
-        id="hours without end",
-    ),
-    pytest.param(
-        in_rule("{time: {hours: {end: 09:00}}}"),
-        "auto_approve.time.hours.start",
-        ["both start and end"],
-        id="hours without start",
-    ),
-    pytest.param(
-        in_rule("{time: {hours: {start: 09:00, end: 10:00, tz: UTC}}}"),
-        "auto_approve.time.hours.tz",
-        ["unknown key 'tz'"],
-        id="unknown hours key",
-    ),
-    pytest.param(
-        in_rule("{time: {days: [monday], timezone: Mars/Olympus}}"),
-        "auto_approve.time.timezone",
-        ["rule 'prod-oncall'", "'Mars/Olympus'"],
-        id="unknown time zone",
-    ),
-    pytest.param(
-        in_rule("{time: {days: [monday], timezone: europe/berlin}}"),
-        "auto_approve.time.timezone",
-        ["IANA"],
-        id="time zone in the wrong case",
-    ),
-    pytest.param(
-        in_rule("{time: {days: [monday], timezone: ../../etc/passwd}}"),
-        "auto_approve.time.timezone",
-        ["IANA"],
-        id="time zone as a path",
-    ),
-    pytest.param(
-        in_rule("{time: {days: [monday], timezone: Local}}"),
-        "auto_approve.time.timezone",
-        ["IANA"],
-        id="Go's Local zone",
-    ),
-    pytest.param(
-        "version: '1'\nrules: [{name: r, approvers: [bob], <<: {profiles: [p]}}]",
-        "<<",
-        ["unknown key '<<'"],
-        id="merge key",
-    ),
-    pytest.param(
-        "version: '1'\nrules: [{? [a, b] : c, name: r, approvers: [bob]}]",
-        None,
-        ["not a string"],
-        id="a list as a key",
-    ),
-    pytest.param(
-        "version: '1'\nrules: [{name: r, approvers: !!set {bob}}]", "approvers", ["tag"], id="a set"
-    ),
-    pytest.param(
-        "version: '1'\nrules: [{name: r, approvers: [!!binary aGk=]}]",
-        "approvers[0]",
-        ["tag"],
-        id="binary",
-    ),
-    pytest.param(
-        "version: !!python/name:os.system '1'\nrules: []",
-        "version",
-        ["tag", "plain data"],
-        id="python tag on a value",
-    ),
-    pytest.param(
-        "!!python/object/apply:os.getcwd []",
-        None,
-        ["tag", "plain data"],
-        id="python tag on the document",
-    ),
-    pytest.param(
-        "version: '1'\nrules:" + " [" * 40 + "]" * 40, None, ["deeper"], id="deep nesting"
+    *(
+        pytest.param(
+            document(f"[{{name: prod-oncall, approvers: [bob], auto_approve: {text}}}]"),
+            f"auto_approve{field}",
+            ["rule 'prod-oncall'", *words],
+            id=f"auto_approve: {name}",
+        )
+        for name, text, field, *words in REFUSED_AUTO_APPROVE
     ),
 ]
 
@@ -680,464 +442,6 @@ def test_values_built_in_code_are_normalised_like_loaded_ones() -> None:
     assert AutoApprove(users=("a",), max_duration=timedelta(0)).max_duration is None
 
 
-# -- rule_for --------------------------------------------------------------------------------
-
-ROUTING = """
-    version: "1"
-    rules:
-      - {name: prod-oncall, profiles: [production, billing], approvers: [bob, carol]}
-      - {name: prod-shadow, profiles: [production], approvers: [mallory]}
-      - {name: staging, profiles: [staging], approvers: [dave]}
-      - {name: everything-else, approvers: [security-team]}
-      - {name: unreachable, profiles: [sandbox], approvers: [erin]}
-    """
-
-
-@pytest.mark.parametrize(
-    ("profile", "rule"),
-    [
-        pytest.param("production", "prod-oncall", id="go: first match"),
-        pytest.param("billing", "prod-oncall", id="go: any listed profile"),
-        pytest.param("staging", "staging", id="a later rule"),
-        pytest.param("development", "everything-else", id="go: wildcard profiles"),
-        pytest.param("sandbox", "everything-else", id="go: a wildcard before a listed rule"),
-        pytest.param("Production", "everything-else", id="profiles compare exactly"),
-    ],
-)
-def test_rule_for_is_the_first_rule_listing_the_profile_or_listing_none(
-    profile: str, rule: str
-) -> None:
-    found = policy(ROUTING).rule_for(profile)
-
-    assert found is not None and found.name == rule
-
-
-def test_rule_for_without_a_wildcard_rule_finds_none_for_other_profiles() -> None:
-    routing = policy("version: '1'\nrules: [{name: r, profiles: [production], approvers: [bob]}]")
-
-    assert routing.rule_for("staging") is None
-
-
-# -- may_approve -----------------------------------------------------------------------------
-
-APPROVERS = """
-    version: "1"
-    rules:
-      - {name: prod-oncall, profiles: [production], approvers: [bob, Carol, alice]}
-    """
-
-
-@pytest.mark.parametrize(
-    ("requester", "profile", "approver", "allowed"),
-    [
-        pytest.param("alice", "production", "bob", True, id="go: a listed approver"),
-        pytest.param("alice", "production", "carol", True, id="listed as Carol"),
-        pytest.param("alice", "production", "BOB", True, id="another case"),
-        pytest.param("alice", "production", "\uff42\uff4f\uff42", True, id="NFKC fullwidth bob"),
-        pytest.param("alice", "production", "mallory", False, id="go: not listed"),
-        pytest.param("alice", "production", "", False, id="no approver"),
-        pytest.param("alice", "production", "alice", False, id="listed requester"),
-        pytest.param("Alice", "production", "alice", False, id="listed requester, other case"),
-        pytest.param("bob", "production", "BOB", False, id="the requester in another case"),
-        pytest.param("alice", "staging", "mallory", True, id="go: no rule is pass-through"),
-        pytest.param("alice", "staging", "ALICE", False, id="no rule, still no self-approval"),
-    ],
-)
-def test_may_approve_is_membership_in_the_rules_approvers_and_never_the_requester(
-    requester: str, profile: str, approver: str, allowed: bool
-) -> None:
-    request = new_request(requester, profile)
-
-    assert policy(APPROVERS).may_approve(request, approver) is allowed
-
-
-@pytest.mark.parametrize(
-    ("profile", "approver", "allowed"),
-    [("staging", "mallory", False), ("production", "bob", True), ("production", "dave", False)],
-)
-def test_require_rule_lets_nobody_approve_a_profile_no_rule_covers(
-    profile: str, approver: str, allowed: bool
-) -> None:
-    strict = policy(APPROVERS, require_rule=True)
-
-    assert strict.require_rule is True
-    assert strict.may_approve(new_request("alice", profile), approver) is allowed
-
-
-# -- auto_approve ----------------------------------------------------------------------------
-
-OFFICE_HOURS = """
-    version: "1"
-    rules:
-      - name: prod-oncall
-        profiles: [production]
-        approvers: [bob]
-        auto_approve:
-          users: [alice, Erin]
-          max_duration: 1h
-          time:
-            days: [monday, tuesday, wednesday, thursday, friday]
-            hours: {start: 09:00, end: 17:00}
-            timezone: Europe/Berlin
-      - name: weekend-berlin
-        profiles: [weekend-berlin]
-        approvers: [bob]
-        auto_approve: {time: {days: [Saturday, SUNDAY], timezone: Europe/Berlin}}
-      - name: friday-la
-        profiles: [friday-la]
-        approvers: [bob]
-        auto_approve: {time: {days: [friday], timezone: America/Los_Angeles}}
-      - name: weekend-request-zone
-        profiles: [weekend-request-zone]
-        approvers: [bob]
-        auto_approve: {time: {days: [saturday, sunday]}}
-      - name: office-request-zone
-        profiles: [office-request-zone]
-        approvers: [bob]
-        auto_approve: {time: {hours: {start: 09:00, end: 17:00}}}
-      - name: short-for-anyone
-        profiles: [short]
-        approvers: [bob]
-        auto_approve: {users: [], max_duration: 30m}
-      - name: manual
-        profiles: [manual]
-        approvers: [bob]
-    """
-
-MONDAY_NOON_BERLIN = "2026-11-30T11:00"  # CET is UTC+1 in November
-HOUR = timedelta(hours=1)
-
-
-@pytest.mark.parametrize(
-    ("requester", "profile", "created_at", "duration", "approved"),
-    [
-        pytest.param("alice", "production", MONDAY_NOON_BERLIN, HOUR, True, id="all conditions"),
-        pytest.param("ALICE", "production", MONDAY_NOON_BERLIN, HOUR, True, id="user, other case"),
-        pytest.param(
-            "erin", "production", MONDAY_NOON_BERLIN, HOUR, True, id="user listed as Erin"
-        ),
-        pytest.param("mallory", "production", MONDAY_NOON_BERLIN, HOUR, False, id="not a user"),
-        pytest.param(
-            "alice",
-            "production",
-            "2026-11-30T08:00",
-            HOUR,
-            True,
-            id="go: 09:00 Berlin, start is inside",
-        ),
-        pytest.param(
-            "alice",
-            "production",
-            "2026-11-30T07:59:59.999999",
-            HOUR,
-            False,
-            id="go: just before start",
-        ),
-        pytest.param(
-            "alice",
-            "production",
-            "2026-11-30T15:59:59.999999",
-            HOUR,
-            True,
-            id="go: just before end",
-        ),
-        pytest.param(
-            "alice",
-            "production",
-            "2026-11-30T16:00",
-            HOUR,
-            False,
-            id="go: 17:00 Berlin, end is outside",
-        ),
-        pytest.param(
-            "alice",
-            "production",
-            "2026-07-06T07:00",
-            HOUR,
-            True,
-            id="09:00 Berlin in summer time (UTC+2)",
-        ),
-        pytest.param(
-            "alice", "production", "2026-07-06T15:00", HOUR, False, id="17:00 Berlin in summer time"
-        ),
-        pytest.param("alice", "production", "2026-11-28T11:00", HOUR, False, id="a Saturday"),
-        pytest.param(
-            "alice",
-            "production",
-            MONDAY_NOON_BERLIN,
-            HOUR + timedelta(microseconds=1),
-            False,
-            id="go: max_duration cap exceeded",
-        ),
-        pytest.param(
-            "alice",
-            "production",
-            MONDAY_NOON_BERLIN,
-            timedelta(minutes=5),
-            True,
-            id="under the cap",
-        ),
-        pytest.param(
-            "anyone",
-            "weekend-berlin",
-            "2026-12-04T23:30",
-            HOUR,
-            True,
-            id="go: Friday 23:30 UTC is Saturday in Berlin",
-        ),
-        pytest.param(
-            "anyone",
-            "weekend-berlin",
-            "2026-12-06T23:30",
-            HOUR,
-            False,
-            id="go: Sunday 23:30 UTC is Monday in Berlin",
-        ),
-        pytest.param(
-            "anyone",
-            "friday-la",
-            "2026-12-05T03:00",
-            HOUR,
-            True,
-            id="go: Saturday 03:00 UTC is Friday in Los Angeles",
-        ),
-        pytest.param(
-            "anyone",
-            "friday-la",
-            "2026-12-04T07:59",
-            HOUR,
-            False,
-            id="go: Friday 07:59 UTC is Thursday in Los Angeles",
-        ),
-        pytest.param(
-            "anyone",
-            "weekend-request-zone",
-            "2026-12-04T23:30",
-            HOUR,
-            False,
-            id="no zone: Friday in the request's UTC",
-        ),
-        pytest.param(
-            "anyone",
-            "weekend-request-zone",
-            "2026-12-05T00:00",
-            HOUR,
-            True,
-            id="no zone: Saturday starts at 00:00 UTC",
-        ),
-        pytest.param(
-            "anyone", "office-request-zone", "2026-11-30T09:00", HOUR, True, id="no zone: 09:00 UTC"
-        ),
-        pytest.param(
-            "anyone",
-            "office-request-zone",
-            "2026-11-30T17:00",
-            HOUR,
-            False,
-            id="no zone: 17:00 UTC",
-        ),
-        pytest.param(
-            "anyone",
-            "short",
-            "2026-11-28T03:00",
-            timedelta(minutes=30),
-            True,
-            id="go: users empty is anyone",
-        ),
-        pytest.param(
-            "anyone",
-            "short",
-            "2026-11-28T03:00",
-            timedelta(minutes=31),
-            False,
-            id="anyone, over the cap",
-        ),
-        pytest.param("alice", "manual", MONDAY_NOON_BERLIN, HOUR, False, id="no auto_approve"),
-        pytest.param("alice", "unlisted", MONDAY_NOON_BERLIN, HOUR, False, id="no rule"),
-    ],
-)
-def test_auto_approve_holds_when_every_condition_of_the_rule_holds(
-    requester: str, profile: str, created_at: str, duration: timedelta, approved: bool
-) -> None:
-    request = new_request(requester, profile, now=utc(created_at), duration=duration)
-
-    decided = policy(OFFICE_HOURS).auto_approve(request)
-
-    assert (decided.status is RequestStatus.APPROVED) is approved
-    if not approved:
-        assert decided is request
-
-
-def test_without_a_zone_the_window_reads_created_at_in_utc_whatever_zone_it_was_given_in() -> None:
-    # 09:30 in UTC+05:00 is 04:30 UTC: Request keeps created_at in UTC, outside 09:00-17:00.
-    created = datetime(2026, 11, 30, 9, 30, tzinfo=timezone(timedelta(hours=5)))
-    request = new_request("anyone", "office-request-zone", now=created)
-
-    assert request.created_at.tzinfo is timezone.utc
-    assert policy(OFFICE_HOURS).auto_approve(request) is request
-
-
-def test_an_auto_approved_request_is_stored_as_the_go_service_writes_it() -> None:
-    request = new_request("Alice", "production", now=utc(MONDAY_NOON_BERLIN))
-
-    decided = policy(OFFICE_HOURS).auto_approve(request)
-
-    assert decided == dataclasses.replace(
-        request,
-        status=RequestStatus.APPROVED,
-        approver="Alice",
-        approver_comment=AUTO_APPROVED_COMMENT,
-    )
-    assert AUTO_APPROVED_COMMENT == "auto-approved by policy"
-    assert decided.updated_at == request.updated_at
-    assert request.status is RequestStatus.PENDING  # the original is unchanged
-    assert decided.is_auto_approved
-    decided.validate()
-
-
-@pytest.mark.parametrize("status", [s for s in RequestStatus if s is not RequestStatus.PENDING])
-def test_only_a_pending_request_is_auto_approved(status: RequestStatus) -> None:
-    pending = new_request("alice", "production", now=utc(MONDAY_NOON_BERLIN))
-    decided = {
-        RequestStatus.APPROVED: lambda: pending.approve("bob", now=pending.created_at),
-        RequestStatus.DENIED: lambda: pending.deny("bob", now=pending.created_at),
-        RequestStatus.CANCELLED: lambda: pending.cancel(now=pending.created_at),
-        RequestStatus.EXPIRED: lambda: pending.expire(now=pending.created_at),
-    }[status]()
-
-    assert policy(OFFICE_HOURS).auto_approve(decided) is decided
-
-
-@pytest.fixture(params=["memory", "moto"])
-def policy_store(request: pytest.FixtureRequest) -> Any:
-    if request.param == "memory":
-        return MemoryStore()
-    request.getfixturevalue("moto")
-    return make_dynamodb_store()
-
-
-def test_an_auto_approved_request_round_trips_through_a_store(policy_store: Any) -> None:
-    request = new_request("Alice", "production", now=utc(MONDAY_NOON_BERLIN))
-    decided = policy(OFFICE_HOURS).auto_approve(request)
-
-    policy_store.create(decided)
-    stored = policy_store.get(decided.id)
-
-    assert (stored.status, stored.approver, stored.approver_comment) == (
-        RequestStatus.APPROVED,
-        "Alice",
-        "auto-approved by policy",
-    )
-    assert stored.is_auto_approved
-
-
-def test_dynamodb_holds_an_auto_approved_request_as_the_go_service_writes_it(moto: None) -> None:
-    store = make_dynamodb_store()
-    decided = policy(OFFICE_HOURS).auto_approve(
-        new_request("Alice", "production", now=utc(MONDAY_NOON_BERLIN))
-    )
-    store.create(decided)
-
-    item = boto3.client("dynamodb", region_name=REGION).get_item(
-        TableName=store.table_name, Key={"id": {"S": decided.id}}
-    )["Item"]
-
-    assert (item["status"], item["requester"], item["approver"], item["approver_comment"]) == (
-        {"S": "approved"},
-        {"S": "Alice"},
-        {"S": "Alice"},
-        {"S": "auto-approved by policy"},
-    )
-
-
-# -- SSM -------------------------------------------------------------------------------------
-
-PARAMETER = "/sentinel/approval-policy"
-
-
-@pytest.fixture
-def ssm(moto: None) -> Any:
-    """moto's SSM, holding the example policy as a SecureString."""
-    client = boto3.client("ssm", region_name=REGION)
-    client.put_parameter(Name=PARAMETER, Value=EXAMPLE.read_text(), Type="SecureString")
-    return client
-
-
-def test_from_ssm_reads_the_decrypted_parameter(ssm: Any) -> None:
-    assert ApprovalPolicy.from_ssm(PARAMETER, region=REGION) == ApprovalPolicy.from_file(EXAMPLE)
-
-
-def test_from_ssm_uses_the_given_client_and_options(ssm: Any) -> None:
-    loaded = ApprovalPolicy.from_ssm(PARAMETER, client=ssm, require_rule=True)
-
-    assert loaded.require_rule is True
-    assert [rule.name for rule in loaded.rules] == ["prod-oncall", "staging", "everything-else"]
-
-
-def test_a_missing_parameter_is_a_validation_error_on_the_name(ssm: Any) -> None:
-    with pytest.raises(ValidationError, match="'/sentinel/nothing' does not exist") as caught:
-        ApprovalPolicy.from_ssm("/sentinel/nothing", client=ssm)
-
-    assert caught.value.field == "name"
-
-
-def test_a_malformed_parameter_names_the_parameter_the_rule_and_the_key(ssm: Any) -> None:
-    ssm.put_parameter(Name="/sentinel/bad", Value="version: '1'\nrules: [{name: r}]", Type="String")
-
-    with pytest.raises(ValidationError) as caught:
-        ApprovalPolicy.from_ssm("/sentinel/bad", client=ssm)
-
-    assert str(caught.value).startswith("SSM parameter '/sentinel/bad': rule 'r': approvers: ")
-    assert caught.value.field == "approvers"
-
-
-@pytest.mark.parametrize("name", ["", "   ", None])
-def test_an_empty_parameter_name_is_refused_before_any_call(name: Any) -> None:
-    with pytest.raises(ValidationError) as caught:
-        ApprovalPolicy.from_ssm(name, client=object())
-
-    assert caught.value.field == "name"
-
-
-def test_the_policy_needs_no_boto3_until_it_reads_ssm() -> None:
-    script = textwrap.dedent(
-        """
-        import sys
-        sys.modules["boto3"] = None  # as if boto3 were not installed
-        from approvals import ApprovalPolicy
-        ApprovalPolicy.from_yaml("version: '1'\\nrules: [{name: r, approvers: [bob]}]")
-        try:
-            ApprovalPolicy.from_ssm("/sentinel/approval-policy")
-        except ImportError as exc:
-            print(exc)
-        """
-    )
-
-    result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
-    )
-
-    assert result.stdout.strip() == (
-        "ApprovalPolicy.from_ssm needs boto3: pip install 'sentinel-approvals[ssm]'"
-    )
-
-
-def test_an_unreachable_ssm_endpoint_is_a_retryable_store_error() -> None:
-    client = boto3.client(
-        "ssm",
-        region_name=REGION,
-        endpoint_url="http://127.0.0.1:9",  # discard port: nothing listens
-        config=Config(retries={"max_attempts": 1}, connect_timeout=1),
-    )
-
-    with pytest.raises(StoreUnavailable) as caught:
-        ApprovalPolicy.from_ssm(PARAMETER, client=client)
-
-    assert caught.value.retryable
-    assert isinstance(caught.value, StoreError)
-    assert f"could not reach SSM for SSM parameter '{PARAMETER}'" in str(caught.value)
-
-
 # -- Fuzzing: nothing but ValidationError, ever ----------------------------------------------
 
 scalars = st.one_of(
@@ -1186,7 +490,7 @@ def loads_or_refuses(text: str) -> None:
         loaded = ApprovalPolicy.from_yaml(text)
     except ValidationError:
         return
-    request = new_request("alice", "production", now=utc(MONDAY_NOON_BERLIN))
+    request = new_request("alice", "production", now=utc("2026-11-30T11:00"))
     loaded.may_approve(request, "bob")
     loaded.auto_approve(request)
 
@@ -1213,152 +517,3 @@ def test_fuzz_any_plain_data_dumped_to_yaml_loads_or_is_a_validation_error(data:
 @given(documents, st.booleans())
 def test_fuzz_policy_shaped_documents_load_or_are_a_validation_error(data: Any, flow: bool) -> None:
     loads_or_refuses(yaml.safe_dump(data, default_flow_style=flow))
-
-
-# -- The values Go's YAML library reads ------------------------------------------------------
-
-YAML_V3 = {"gopkg.in/yaml.v3": "golang-gopkg-yaml.v3-dev"}
-
-
-@pytest.fixture(scope="module")
-def go_decoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """tests/fixtures/go/policyyaml.go: the Go service's policy types decoded by yaml.v3."""
-    return go_program("policyyaml", tmp_path_factory.mktemp("go"), packages=YAML_V3)
-
-
-def go_decode(decoder: Path, documents: list[str]) -> list[dict[str, Any]]:
-    result = subprocess.run(
-        [str(decoder)],
-        input=json.dumps(documents),
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    decoded: list[dict[str, Any]] = json.loads(result.stdout)
-    return decoded
-
-
-def go_values(document: dict[str, Any]) -> tuple[Any, ...]:
-    """What Go decoded, in the shape of :func:`python_values` (nil lists are empty)."""
-
-    def window(time_: dict[str, Any] | None) -> Any:
-        if time_ is None:
-            return None
-        hours = time_["hours"] or {}
-        clock = [
-            None if value is None else "{:02d}:{:02d}".format(*map(int, value.split(":")))
-            for value in (hours.get("start"), hours.get("end"))
-        ]
-        days = frozenset(day.lower() for day in time_["days"] or ())
-        return days, *clock, time_["timezone"] or None
-
-    def auto(value: dict[str, Any] | None) -> Any:
-        if value is None:
-            return None
-        return tuple(value["users"] or ()), value["max_duration"] or None, window(value["time"])
-
-    rules = tuple(
-        (
-            rule["name"],
-            tuple(rule["profiles"] or ()),
-            tuple(rule["approvers"] or ()),
-            auto(rule["auto_approve"]),
-        )
-        for rule in document["rules"]
-    )
-    return document["version"], rules
-
-
-def python_values(loaded: ApprovalPolicy) -> tuple[Any, ...]:
-    def window(time_: TimeWindow | None) -> Any:
-        if time_ is None:
-            return None
-        clock = [None if value is None else f"{value:%H:%M}" for value in (time_.start, time_.end)]
-        zone = str(time_.timezone) if time_.timezone is not None else None
-        return time_.days, *clock, zone
-
-    def auto(value: AutoApprove | None) -> Any:
-        if value is None:
-            return None
-        cap = value.max_duration
-        nanoseconds = None if cap is None else cap // timedelta(microseconds=1) * 1000
-        return value.users, nanoseconds, window(value.time)
-
-    rules = tuple(
-        (rule.name, rule.profiles, rule.approvers, auto(rule.auto_approve)) for rule in loaded.rules
-    )
-    return "1", rules
-
-
-TRICKY_SCALARS = [
-    "on", "off", "yes", "no", "y", "N", "NO", "0x1F", "0o17", "1_000", "007", "1e3", ".inf",
-    "-.INF", ".NaN", "true", "False", "2026-11-30", "2026-11-30T10:00:00Z", "12:30", "1:2:3",
-    "'quoted'", '"double"', "!!str 12", "plain text", "prod/eu-west-1", "Alice", "\u00e9t\u00e9",
-]  # fmt: skip
-
-
-VERSIONS = ["1", '"1"', "!!str 1", "1 # the only version"]
-DURATIONS = ["1h", "90m", "1h30m", '"45m"', "8h", "0s", "1.5h"]
-DAYS = ["monday", "Friday", "SUNDAY", "wednesday"]
-STARTS, ENDS = ["09:00", "9:00", "00:00"], ["17:30", "23:59", "12:00"]
-ZONES = ["Europe/Berlin", "UTC", '""', "~", "America/New_York"]
-
-
-def generated_documents(count: int) -> list[str]:
-    """Policies whose values are drawn from scalars YAML 1.1 and 1.2 read differently; each line
-    after the rule's name is left out now and then. The same documents on every run."""
-    chooser = random.Random(20261202)
-
-    def items(options: list[str]) -> str:
-        return "[" + ", ".join(chooser.sample(options, chooser.randint(1, 3))) + "]"
-
-    documents = []
-    for _ in range(count):
-        hours = f"{{start: {chooser.choice(STARTS)}, end: {chooser.choice(ENDS)}}}"
-        required = [
-            f"version: {chooser.choice(VERSIONS)}",
-            "rules:",
-            f"  - name: {chooser.choice(TRICKY_SCALARS)}",
-        ]
-        rule = [
-            f"    approvers: {items(TRICKY_SCALARS)}",
-            f"    profiles: {items(TRICKY_SCALARS)}",
-            "    auto_approve:",
-            f"      users: {items(TRICKY_SCALARS)}",
-            f"      max_duration: {chooser.choice(DURATIONS)}",
-            "      time:",
-            f"        days: {items(DAYS)}",
-            f"        hours: {hours}",
-            f"        timezone: {chooser.choice(ZONES)}",
-        ]
-        kept = [line for line in rule if chooser.random() < 0.85]
-        documents.append("\n".join(required + kept) + "\n")
-    return documents
-
-
-def test_go_reads_the_same_values_from_every_policy_this_library_accepts(
-    go_decoder: Path,
-) -> None:
-    documents = [
-        EXAMPLE.read_text(),
-        "version: 1\nrules:\n  - {name: no, profiles: [on, 0x1F, 2026-11-30], approvers: [yes]}",
-        *generated_documents(400),
-    ]
-    accepted = {}
-    for index, document in enumerate(documents):
-        try:
-            accepted[index] = ApprovalPolicy.from_yaml(document)
-        except ValidationError:
-            continue
-
-    decoded = go_decode(go_decoder, documents)
-
-    assert len(accepted) >= 200  # the comparison below is not vacuous
-    differences = [
-        (documents[index], decoded[index])
-        for index, loaded in accepted.items()
-        if "policy" not in decoded[index]
-        or go_values(decoded[index]["policy"]) != python_values(loaded)
-    ]
-    assert differences == []
