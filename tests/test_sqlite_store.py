@@ -340,6 +340,12 @@ def test_a_malformed_row_is_a_store_error_naming_the_request(
     assert caught.value.request_id == request.id
 
 
+def test_a_query_key_that_is_not_unicode_text_matches_nothing(store: SQLiteStore) -> None:
+    store.create(new_request())
+    assert store.list_by_requester("alice\ud800") == []
+    assert list(store.iter_by_profile("\udcff")) == []
+
+
 # -- paging ----------------------------------------------------------------------------------
 
 

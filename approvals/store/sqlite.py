@@ -255,6 +255,8 @@ class SQLiteStore:
         """Yield the rows of ``column = key`` in index order (created_at, then id, descending),
         one page per query: each page starts after the last row of the one before."""
         assert column in _INDEXED
+        if not _encodable(key):
+            return  # no stored value is text that UTF-8 cannot encode (a lone surrogate)
         order = " ORDER BY created_at DESC, id DESC LIMIT ?"
         parameters: tuple[Any, ...]
         if bound is None:
@@ -310,3 +312,11 @@ def _as_stored(request: Request, stored_request: Request) -> Request:
         approver=request.approver,
         approver_comment=request.approver_comment,
     )
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
