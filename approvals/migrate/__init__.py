@@ -7,6 +7,8 @@
 * :func:`sweep_expired` -- pending requests past ``expires_at`` become ``expired``.
 * :func:`normalize` -- items in the Go service's older forms are rewritten canonically.
 * :func:`rewrite` -- the general form: a function maps each Request to a Request or None.
+* :func:`export_table_to_s3`, :func:`read_table_export`, :func:`import_table_from_s3` --
+  DynamoDB's own export and import, for tables too large to scan from one machine.
 
 Every bulk operation takes ``dry_run``, ``rate_limit`` (capacity units per second),
 ``progress`` (a callback receiving a :class:`MigrationReport` snapshot after each page or batch)
@@ -36,9 +38,11 @@ from approvals.migrate.bulk import Transform, canonical_time, normalize, rewrite
 from approvals.migrate.checkpoint import Checkpoint
 from approvals.migrate.format import decode_line, encode_item
 from approvals.migrate.jsonl import IMPORT_MODES, export_jsonl, import_jsonl
+from approvals.migrate.native import TableExport, read_table_export
 from approvals.migrate.options import DEFAULT_PAGE_SIZE, DEFAULT_SEGMENTS, BulkOptions
 from approvals.migrate.report import MAX_REPORTED_IDS, MigrationReport, ProgressCallback
 from approvals.migrate.scan import scan_requests
+from approvals.migrate.table_jobs import export_table_to_s3, import_table_from_s3, upload_for_import
 from approvals.migrate.throttle import CapacityLimiter
 
 __all__ = [
@@ -51,14 +55,19 @@ __all__ = [
     "Checkpoint",
     "MigrationReport",
     "ProgressCallback",
+    "TableExport",
     "Transform",
     "canonical_time",
     "decode_line",
     "encode_item",
     "export_jsonl",
+    "export_table_to_s3",
     "import_jsonl",
+    "import_table_from_s3",
     "normalize",
+    "read_table_export",
     "rewrite",
     "scan_requests",
     "sweep_expired",
+    "upload_for_import",
 ]

@@ -14,12 +14,13 @@ from approvals.request import Request, RequestStatus
 from approvals.store import DynamoDBStore, Store
 from approvals.times import stored_form
 
-__all__ = ["StoreBackend"]
+__all__ = ["StoreBackend", "item_codec"]
 
 
 @functools.lru_cache(maxsize=1)
-def _codec() -> TableAccess:
-    # Converts requests to and from the canonical wire form; never connects to anything.
+def item_codec() -> TableAccess:
+    """The conversion between Requests and raw items in the table's format (``to_item``,
+    ``to_request``); it never connects to anything."""
     table: TableAccess = DynamoDBStore().dynamodb_table()
     return table
 
@@ -72,14 +73,14 @@ class StoreBackend:
 
     def to_request(self, raw: RawItem) -> Request:
         try:
-            return _codec().to_request(raw)
+            return item_codec().to_request(raw)
         except StoreError:
             raise
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise StoreError(f"item is malformed ({exc})", retryable=False) from exc
 
     def to_raw(self, request: Request) -> RawItem:
-        raw: RawItem = _codec().to_item(request)
+        raw: RawItem = item_codec().to_item(request)
         return raw
 
     def get_raw(self, request_id: str) -> RawItem | None:

@@ -54,6 +54,9 @@ class TableAccess(Protocol):
     @property
     def table_name(self) -> str: ...
 
+    @property
+    def model(self) -> Any: ...  # the RequestModel subclass bound to the table
+
     def operation(
         self, name: str, request_id: str | None = None
     ) -> AbstractContextManager[None]: ...
