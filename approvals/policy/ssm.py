@@ -32,11 +32,13 @@ def read_parameter(name: str, *, region: str | None = None, client: Any = None) 
         response = client.get_parameter(Name=name, WithDecryption=True)
     except ClientError as exc:
         code = error_code(exc)
-        if code in _NOT_FOUND or code == "ValidationException":
-            found = "does not exist" if code in _NOT_FOUND else "is refused by SSM"
+        if code in _NOT_FOUND:
             raise ValidationError(
-                f"{where} {found} in region {region or 'default'}", field="name"
+                f"{where} does not exist in region {region or 'default'}", field="name"
             ) from exc
+        if code == "ValidationException":
+            reason = exc.response.get("Error", {}).get("Message") or code
+            raise ValidationError(f"{where} is refused by SSM: {reason}", field="name") from exc
         raise _translated(exc, where, region) from exc
     except BotoCoreError as exc:
         raise _translated(exc, where, region) from exc
