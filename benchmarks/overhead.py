@@ -126,18 +126,18 @@ class Contenders:
 
 def build(request: Request) -> Contenders:
     """Set up the three contenders around ``request`` (pending) with canned answers."""
-    codec = DynamoDBStore(TABLE, region=REGION, host=UNREACHABLE)
-    read_item = codec.to_item(request).serialize()
+    table = DynamoDBStore(TABLE, region=REGION, host=UNREACHABLE).dynamodb_table()
+    read_item = table.to_item(request)
     approved = request.approve("bob", now=request.created_at)
-    written = codec.to_item(
+    written = table.to_item(
         Request(**{**approved.__dict__, "updated_at": approved.updated_at + timedelta(seconds=1)})
-    ).serialize()
+    )
     answers = {"GetItem": {"Item": read_item}, "PutItem": {}, "UpdateItem": {"Attributes": written}}
     handlers = {name: CannedDynamoDB(answers) for name in CONTENDERS}
 
     # facade
     store = DynamoDBStore(TABLE, region=REGION, host=UNREACHABLE)
-    handlers["facade"].register(store._client)
+    handlers["facade"].register(store.dynamodb_table().client)
     store_read = store.get(request.id)
     store_approved = store_read.approve("bob", now=request.created_at)
 

@@ -8,7 +8,7 @@ NotifyingStore that forwards the method keeps the fast path.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,14 +71,35 @@ class DynamoDBTable:
         """
         return self.model._get_connection().connection.client
 
-    def operation(self, name: str, request_id: str | None = None) -> AbstractContextManager[None]:
-        """Return the context every store operation runs in.
+    @contextmanager
+    def operation(self, name: str, request_id: str | None = None) -> Iterator[None]:
+        """The context every store operation runs in: ``with table.operation("backfill"): ...``.
 
         Inside it, a botocore or PynamoDB exception leaves as the library's StoreError family
         (``__cause__`` chained), a ValueError from decoding a stored value as StoreError, and
         the calls are logged as one operation ``name`` (nested operations join the outer one).
         """
-        return self._operation(name, request_id)
+        with self._observer.observe(name, request_id) as outermost:
+            try:
+                if outermost:
+                    self._observer.instrument(self.client)
+                yield
+            except ApprovalsError:
+                raise
+            except (ClientError, BotoCoreError, PynamoDBException) as exc:
+                raise translate(
+                    exc,
+                    operation=name,
+                    table=self.table_name,
+                    region=self.region,
+                    request_id=request_id,
+                ) from exc
+            except (ValueError, AttributeDeserializationError) as exc:
+                raise StoreError(
+                    f"{name}: a stored item in table {self.table_name!r} is malformed ({exc})",
+                    request_id=request_id,
+                    retryable=False,
+                ) from exc
 
     def to_item(self, request: Request) -> dict[str, Any]:
         """Return the raw DynamoDB item of ``request``: the attribute values create writes.
@@ -102,30 +123,6 @@ class DynamoDBTable:
             return self.items.to_request(item)
         except _MALFORMED as exc:
             raise self._malformed(item, exc) from exc
-
-    @contextmanager
-    def _operation(self, name: str, request_id: str | None) -> Iterator[None]:
-        with self._observer.observe(name, request_id) as outermost:
-            try:
-                if outermost:
-                    self._observer.instrument(self.client)
-                yield
-            except ApprovalsError:
-                raise
-            except (ClientError, BotoCoreError, PynamoDBException) as exc:
-                raise translate(
-                    exc,
-                    operation=name,
-                    table=self.table_name,
-                    region=self.region,
-                    request_id=request_id,
-                ) from exc
-            except (ValueError, AttributeDeserializationError) as exc:
-                raise StoreError(
-                    f"{name}: a stored item in table {self.table_name!r} is malformed ({exc})",
-                    request_id=request_id,
-                    retryable=False,
-                ) from exc
 
     def _malformed(self, item: Mapping[str, Any], exc: Exception) -> StoreError:
         typed = item.get("id") if isinstance(item, Mapping) else None
