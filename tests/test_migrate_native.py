@@ -15,6 +15,9 @@ import gzip
 import hashlib
 import io
 import json
+import os
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -36,6 +39,7 @@ from tests.helpers import REGION, go_written_items, make_dynamodb_store
 from tests.migrate_support import RawItem, put_raw, stored_raw, synthetic_item
 
 BUCKET = "exports"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -219,3 +223,46 @@ def test_an_invalid_line_is_refused_before_anything_is_uploaded(s3: Any) -> None
     with pytest.raises(ValidationError, match="line 2"):
         upload_for_import(io.StringIO(text), f"s3://{BUCKET}/to-import", s3)
     assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET)
+
+
+def test_the_command_line_runs_a_native_export_and_import_on_moto_server(
+    moto_server_endpoint: str, tmp_path: Path
+) -> None:
+    store = make_dynamodb_store(moto_server_endpoint)
+    items = [synthetic_item(n) for n in range(40)]
+    put_raw(store, items)
+    aws = {"region_name": REGION, "endpoint_url": moto_server_endpoint}
+    boto3.client("dynamodb", **aws).update_continuous_backups(
+        TableName=store.table_name,
+        PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+    )
+    s3 = boto3.client("s3", **aws)
+    bucket = f"cli-{store.table_name}"
+    s3.create_bucket(Bucket=bucket)
+    env = {**os.environ, "AWS_REGION": REGION, "PYTHONPATH": str(ROOT)}
+
+    def approvals(table: str, *args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "approvals", "--endpoint-url", moto_server_endpoint]
+        return subprocess.run(
+            [*command, "--table", table, *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    exported = approvals(store.table_name, "export", "--native", f"s3://{bucket}/nightly")
+    assert exported.returncode == 0, exported.stderr
+    assert exported.stdout.startswith("export COMPLETED: 40 items")
+    [data] = s3.list_objects_v2(Bucket=bucket, Prefix="nightly/")["Contents"]
+    body = s3.get_object(Bucket=bucket, Key=data["Key"])["Body"].read()
+    assert gzip.decompress(body).count(b"\n") == 40
+
+    source = tmp_path / "requests.jsonl"
+    source.write_text("".join(encode_item(item) for item in items), encoding="utf-8")
+    new_table = f"{store.table_name}-copy"
+    imported = approvals(new_table, "import", str(source), "--native", f"s3://{bucket}/in")
+    assert imported.returncode == 0, imported.stderr
+    assert imported.stdout.startswith("import COMPLETED: 40 items")
+    copy = DynamoDBStore(new_table, region=REGION, host=moto_server_endpoint)
+    assert stored_raw(copy) == {item["id"]["S"]: item for item in items}

@@ -21,9 +21,12 @@ from approvals.migrate import (
     IMPORT_MODES,
     MigrationReport,
     export_jsonl,
+    export_table_to_s3,
     import_jsonl,
+    import_table_from_s3,
     normalize,
     sweep_expired,
+    upload_for_import,
 )
 from approvals.migrate.checkpoint import Checkpoint
 from approvals.migrate.options import MAX_TOTAL_SEGMENTS
@@ -134,12 +137,19 @@ def _utf8_stream(binary: IO[bytes]) -> Iterator[io.TextIOWrapper]:
 )
 @segments_option
 @share_options
+@click.option(
+    "--native",
+    metavar="S3_URL",
+    help="Instead, have DynamoDB export the table to s3://bucket/prefix "
+    "(ExportTableToPointInTime: no read capacity, needs point-in-time recovery) and wait.",
+)
 @bulk_options
 @pass_session
 def export(
     session: Session,
     output_path: str,
     status: str | None,
+    native: str | None,
     checkpoint: Path | None,
     rate_limit: float | None,
     segments: int,
@@ -154,9 +164,14 @@ def export(
     One request per line, every stored string kept exactly (see the README). With --checkpoint
     the FILE is resumed (appended after the point the checkpoint records) on a rerun. With
     --segment I --total-segments N, only scan segment I of N is exported: run N of them (one
-    file each) and the files together hold every request exactly once.
+    file each) and the files together hold every request exactly once. With --native, DynamoDB
+    writes the export to S3 itself (read it with approvals.migrate.read_table_export).
     """
     output = Output(as_json=as_json)
+    if native is not None:
+        _refuse_with_native(output_path != "-", checkpoint, segment, status, dry_run)
+        _show_job(output, export_table_to_s3(session.dynamodb_store(), native), "Export")
+        return
     to_stdout = output_path == "-"
     if to_stdout and checkpoint is not None:
         raise click.UsageError("--checkpoint needs an output FILE (stdout cannot be resumed)")
@@ -199,12 +214,19 @@ def export(
     "present, a different one is a conflict); overwrite replaces it.",
 )
 @share_options
+@click.option(
+    "--native",
+    metavar="S3_URL",
+    help="Instead, upload FILE to s3://bucket/prefix and have DynamoDB create the table "
+    "(--table, which must not exist) from it with ImportTable; wait for it.",
+)
 @bulk_options
 @pass_session
 def import_(
     session: Session,
     input_path: str,
     mode: str,
+    native: str | None,
     checkpoint: Path | None,
     rate_limit: float | None,
     segment: int | None,
@@ -221,6 +243,13 @@ def import_(
     import one FILE together, each with its own --checkpoint.
     """
     output = Output(as_json=as_json)
+    if native is not None:
+        _refuse_with_native(False, checkpoint, segment, None, dry_run)
+        table = session.dynamodb_store()
+        with _input(input_path) as source:
+            upload_for_import(source, native, _s3_client(session))
+        _show_job(output, import_table_from_s3(table, native), "Import")
+        return
     store = session.store()
     options: dict[str, Any] = {
         "mode": mode,
@@ -231,19 +260,75 @@ def import_(
         "dry_run": dry_run,
     }
     finished = _finished(checkpoint)
-    with output.progress("import", plain=plain_progress) as progress:
-        if input_path == "-":
-            with _utf8_stream(sys.stdin.buffer) as source:
-                report = import_jsonl(store, source, progress=progress, **options)
-        else:
-            with open(input_path, encoding="utf-8") as source:
-                report = import_jsonl(store, source, progress=progress, **options)
+    with output.progress("import", plain=plain_progress) as progress, _input(input_path) as source:
+        report = import_jsonl(store, source, progress=progress, **options)
     output.report(report, already_complete=finished)
     if report.conflicts:
         raise CommandError(
             f"{report.conflicts} line(s) differ from the stored item with the same id; "
             "nothing was overwritten (use --mode overwrite to replace them)"
         )
+
+
+@contextmanager
+def _input(path: str) -> Iterator[IO[str]]:
+    """The JSON Lines input: stdin for '-', else the file."""
+    if path == "-":
+        with _utf8_stream(sys.stdin.buffer) as source:
+            yield source
+    else:
+        with open(path, encoding="utf-8") as source:
+            yield source
+
+
+def _refuse_with_native(
+    output_file: bool,
+    checkpoint: Path | None,
+    segment: int | None,
+    status: str | None,
+    dry_run: bool,
+) -> None:
+    """UsageError for the options a job run by DynamoDB itself does not take."""
+    given = [
+        name
+        for name, used in (
+            ("FILE", output_file),
+            ("--checkpoint", checkpoint is not None),
+            ("--segment", segment is not None),
+            ("--status", status is not None),
+            ("--dry-run", dry_run),
+        )
+        if used
+    ]
+    if given:
+        raise click.UsageError(f"--native runs inside DynamoDB: {', '.join(given)} do not apply")
+
+
+def _s3_client(session: Session) -> Any:
+    """An S3 client for the session's AWS settings (its endpoint too: moto serves both)."""
+    import botocore.session
+
+    target = session.target
+    return botocore.session.Session(profile=target.profile).create_client(
+        "s3", region_name=target.region, endpoint_url=target.endpoint_url
+    )
+
+
+def _show_job(output: Output, description: dict[str, Any], kind: str) -> None:
+    """Print what DynamoDB reports of a finished export or import job."""
+    if output.as_json:
+        output.json({k: v for k, v in description.items() if isinstance(v, (str, int, float))})
+        return
+    status = description.get(f"{kind}Status")
+    arn = description.get(f"{kind}Arn")
+    if kind == "Export":
+        where = f"s3://{description.get('S3Bucket')}/{description.get('S3Prefix') or ''}"
+        manifest = description.get("ExportManifest") or "AWSDynamoDB/<export id>/"
+        click.echo(f"export {status}: {description.get('ItemCount')} items to {where} ({arn})")
+        click.echo(f"  manifest: {manifest}")
+    else:
+        imported = description.get("ImportedItemCount")
+        click.echo(f"import {status}: {imported} items into {description.get('TableArn')} ({arn})")
 
 
 def _rewrite(
