@@ -272,3 +272,48 @@ def test_approvers_in_several_processes_on_one_file_exactly_one_wins(tmp_path: P
         rounds=PROCESS_ROUNDS,
         **totals,
     )
+
+
+def _open_new_files_in_a_process(tasks: Any, results: Any, barrier: Any) -> None:
+    """For every path it is given, wait for every process, then open a store on the (new) file
+    and create one request in it."""
+    while (path := tasks.get()) is not None:
+        barrier.wait()
+        try:
+            with SQLiteStore(path) as store:
+                store.create(new_request())
+            results.put("success")
+        except ApprovalsError as error:
+            results.put(type(error).__name__)
+
+
+def test_processes_opening_a_new_file_at_once_all_get_one_schema(tmp_path: Path) -> None:
+    rounds = 5
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(PROCESSES, timeout=60)
+    results = context.Queue()
+    tasks = [context.Queue() for _ in range(PROCESSES)]
+    workers = [
+        context.Process(target=_open_new_files_in_a_process, args=(tasks[n], results, barrier))
+        for n in range(PROCESSES)
+    ]
+    for worker in workers:
+        worker.start()
+    totals: Counter[str] = Counter()
+    try:
+        for number in range(rounds):
+            path = tmp_path / f"round-{number}" / "requests.sqlite3"
+            for queue in tasks:
+                queue.put(str(path))
+            outcomes = Counter(results.get(timeout=120) for _ in range(PROCESSES))
+            assert outcomes == {"success": PROCESSES}
+            with SQLiteStore(path) as store:
+                assert len(store.list_by_requester("alice")) == PROCESSES
+            totals += outcomes
+    finally:
+        for queue in tasks:
+            queue.put(None)
+        for worker in workers:
+            worker.join(timeout=60)
+    assert all(worker.exitcode == 0 for worker in workers)
+    record("races", f"{PROCESSES} processes creating one new file", rounds=rounds, **totals)
