@@ -117,7 +117,7 @@ def measure(server: Server) -> dict[str, Any]:
     """Count the round trips of each operation on ``server``; return them with Go's and targets."""
     store = new_store(server.endpoint, "roundtrips")
     try:
-        counter = RoundTripCounter(store._client)
+        counter = RoundTripCounter(store.dynamodb_table().client)
         rows = []
         for operation, run in _scenarios(store, datetime.now(UTC)):
             with counter.counting() as calls:
