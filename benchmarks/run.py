@@ -35,7 +35,7 @@ from benchmarks.common import (
     use_dummy_aws_environment,
 )
 
-PARTS = ("overhead", "roundtrips", "bulk", "scaling", "memory", "sqlite")
+PARTS = ("overhead", "roundtrips", "bulk", "peers", "scaling", "memory", "sqlite")
 COMMAND = "nox -s bench"
 
 
@@ -53,6 +53,10 @@ class Sizes:
     # ~2 s.
     bulk_rounds_moto: tuple[int, int] = (1, 1)
     bulk_rounds_dynalite: tuple[int, int] = (3, 7)
+    peers_rounds: int = 7
+    peers_calls: int = 100
+    peers_bulk_items: int = 5_000
+    peers_bulk_rounds: int = 3
     scaling_items: int = 2_500
     memory_sizes: tuple[int, ...] = (10_000, 50_000)
     sqlite_calls: int = 3_000
@@ -67,6 +71,10 @@ QUICK = Sizes(
     bulk_items=300,
     bulk_rounds_moto=(1, 1),
     bulk_rounds_dynalite=(2, 3),
+    peers_rounds=2,
+    peers_calls=20,
+    peers_bulk_items=500,
+    peers_bulk_rounds=2,
     scaling_items=200,
     memory_sizes=(500, 2_000),
     sqlite_calls=300,
@@ -152,7 +160,17 @@ def _print_memory(part: dict[str, Any]) -> None:
 
 def run(parts: list[str], sizes: Sizes, output: Path) -> dict[str, Any]:
     """Run ``parts`` at ``sizes``; write latest.json and the charts to ``output``; return them."""
-    from benchmarks import bulk, chart, memory, overhead, profile, roundtrips, scaling, sqlite
+    from benchmarks import (
+        bulk,
+        chart,
+        memory,
+        overhead,
+        peers,
+        profile,
+        roundtrips,
+        scaling,
+        sqlite,
+    )
 
     started = time.monotonic()
     results: dict[str, Any] = {
@@ -197,7 +215,7 @@ def run(parts: list[str], sizes: Sizes, output: Path) -> dict[str, Any]:
     missing = dynalite_missing()
     if missing is None:
         starters.append(start_dynalite)
-    elif any(p in parts for p in ("roundtrips", "bulk", "scaling", "memory")):
+    elif any(p in parts for p in ("roundtrips", "bulk", "peers", "scaling", "memory")):
         results["skipped"]["dynalite"] = missing
         print(f"\ndynalite skipped: {missing}", file=sys.stderr)
     with running(*starters) as servers, tempfile.TemporaryDirectory() as scratch:
@@ -222,6 +240,20 @@ def run(parts: list[str], sizes: Sizes, output: Path) -> dict[str, Any]:
                 for rounds in [rounds_for.get(server.name, sizes.bulk_rounds_dynalite)]
             ]
             _print_bulk(results["bulk"])
+        if "peers" in parts:
+            # One server, the fastest: dynalite when installed (moto's Scan is O(table) a page).
+            server = servers[-1]
+            results["peers"] = {
+                "single": peers.single_ops(
+                    server, rounds=sizes.peers_rounds, calls=sizes.peers_calls
+                ),
+                "bulk": peers.bulk(
+                    server,
+                    sample_requests(sizes.peers_bulk_items),
+                    rounds=sizes.peers_bulk_rounds,
+                ),
+            }
+            peers.report(results["peers"])
         if "scaling" in parts:
             requests = sample_requests(sizes.scaling_items)
             source = bulk.write_jsonl_for(requests, workdir / "scaling-source.jsonl")
