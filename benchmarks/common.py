@@ -276,7 +276,7 @@ def seed(store: DynamoDBStore, requests: Iterable[Request]) -> int:
             pending = answer.get("UnprocessedItems") or {}
 
     for request in requests:
-        batch.append({"PutRequest": {"Item": store.to_item(request).serialize()}})
+        batch.append({"PutRequest": {"Item": store.dynamodb_table().to_item(request)}})
         written += 1
         if len(batch) == BATCH_WRITE_MAX:
             flush()

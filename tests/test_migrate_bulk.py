@@ -209,9 +209,7 @@ def test_a_request_read_before_normalize_is_refused_and_updates_once_read_again(
 
 def test_normalize_on_a_memory_store_rewrites_go_time_strings() -> None:
     store = MemoryStore()
-    table_request = DynamoDBStore().to_request(
-        DynamoDBStore().model.from_raw_data(GO_ITEMS["deadbeefcafef00d"])
-    )
+    table_request = DynamoDBStore().dynamodb_table().to_request(GO_ITEMS["deadbeefcafef00d"])
     store.create(table_request)
     assert normalize(store).written == 1
     stored = store.get("deadbeefcafef00d")
