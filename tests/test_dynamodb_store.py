@@ -271,7 +271,7 @@ def test_lists_follow_pages_past_dynamodbs_one_megabyte_cap(
 
 def test_a_list_above_the_maximum_limit_returns_the_maximum(store: DynamoDBStore) -> None:
     client = boto3.client("dynamodb", region_name=REGION)
-    template = store.to_item(new_request()).serialize()
+    template = store.dynamodb_table().to_item(new_request())
     items = [{**template, "id": {"S": f"{n:016x}"}} for n in range(MAX_QUERY_LIMIT + 20)]
     for start in range(0, len(items), 25):
         batch = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]

@@ -126,7 +126,7 @@ def test_create_sends_the_put_item_pynamodb_builds(
         condition=codec_store.model.id.does_not_exist(),
         return_values_on_condition_failure=ALL_OLD,
     )
-    assert table.items.put_item_kwargs(table.table_name, request) == expected
+    assert table.converter.put_item_kwargs(table.table_name, request) == expected
     assert table.to_item(request) == expected["Item"]
 
 
@@ -167,7 +167,7 @@ def test_update_sends_the_update_item_pynamodb_builds(
     request = make(codec_store)
     token = next_token(request.updated_at)
     expected = _pynamodb_update_kwargs(codec_store, request, token)
-    assert table.items.update_item_kwargs(table.table_name, request, token) == expected
+    assert table.converter.update_item_kwargs(table.table_name, request, token) == expected
 
 
 def test_an_update_of_a_go_item_compares_its_stored_strings(
@@ -176,7 +176,7 @@ def test_an_update_of_a_go_item_compares_its_stored_strings(
     raw = next(item for item in go_written_items() if item["id"]["S"] == GO_PENDING[0])
     raw = {**raw, "duration": {"N": "3600000000123"}}  # finer than a timedelta holds
     read = _pynamodb_read(codec_store, raw)
-    kwargs = table.items.update_item_kwargs(
+    kwargs = table.converter.update_item_kwargs(
         table.table_name, read.cancel(), next_token(read.updated_at)
     )
     sent = list(kwargs["ExpressionAttributeValues"].values())

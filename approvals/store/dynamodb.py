@@ -6,7 +6,6 @@ import dataclasses
 import itertools
 import logging
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
@@ -27,7 +26,6 @@ from approvals.store.base import (
     newest_first,
     refusal,
 )
-from approvals.store.items import item_fields, request_from_values
 from approvals.store.settings import check_table_name, connection_settings
 from approvals.store.table import DynamoDBTable
 from approvals.store.translate import CONDITION_FAILED, error_code
@@ -81,7 +79,7 @@ class DynamoDBStore:
         self._table = DynamoDBTable(
             bind_model(table_name, region=region, host=host, **settings), region=region
         )
-        self._items = self._table.items
+        self._converter = self._table.converter
 
     def __repr__(self) -> str:
         return f"DynamoDBStore({self.table_name!r}, region={self.region!r}, host={self.host!r})"
@@ -96,11 +94,6 @@ class DynamoDBStore:
         """The RequestModel subclass bound to this store's table, for direct PynamoDB use."""
         return self._table.model
 
-    def operation(self, name: str, request_id: str | None = None) -> AbstractContextManager[None]:
-        """Return the context the store's own operations run in (:meth:`DynamoDBTable.operation`):
-        errors translated to the StoreError family, one log record for operation ``name``."""
-        return self._table.operation(name, request_id)
-
     # -- single-request operations -------------------------------------------------------
 
     def create(self, request: Request) -> Request:
@@ -110,7 +103,7 @@ class DynamoDBStore:
         taken; StoreError for backend failures.
         """
         check_request(request)
-        kwargs = self._items.put_item_kwargs(self.table_name, request)
+        kwargs = self._converter.put_item_kwargs(self.table_name, request)
         with self._table.operation("create", request.id):
             try:
                 self._table.client.put_item(**kwargs)
@@ -123,7 +116,7 @@ class DynamoDBStore:
                     (exc.response.get("Item") or self._raw_get(request.id)) != kwargs["Item"]
                 ):
                     raise RequestExists(request.id) from None
-            return self._items.written(request, kwargs["Item"])
+            return self._converter.written(request, kwargs["Item"])
 
     def get(self, request_id: str) -> Request:
         """Return the stored request (a strongly consistent read).
@@ -242,21 +235,13 @@ class DynamoDBStore:
             if self.model.exists():
                 self.model.delete_table()
 
-    def to_item(self, request: Request) -> RequestModel:
-        """Return ``request`` as an instance of this store's model (``ttl`` from expires_at)."""
-        return self.model(**item_fields(request))
-
-    def to_request(self, item: RequestModel) -> Request:
-        """Return the Request a model instance holds; StoreError when it is malformed."""
-        return request_from_values(item.attribute_values)
-
     # -- internals -----------------------------------------------------------------------
 
     def _conditional_update(self, request: Request) -> tuple[Request | None, Request | None]:
         """Return (the request as written, None), or (None, the stored request or None) when
         the condition failed for another writer's reason."""
         token = next_token(request.updated_at)
-        kwargs = self._items.update_item_kwargs(self.table_name, request, token)
+        kwargs = self._converter.update_item_kwargs(self.table_name, request, token)
         try:
             response = self._table.client.update_item(**kwargs)
         except ClientError as exc:

@@ -20,7 +20,7 @@ from approvals.model import RequestModel
 from approvals.request import IMMUTABLE_FIELDS, Request, RequestStatus
 from approvals.times import StoredTime
 
-__all__ = ["REQUIRED", "UPDATED_FIELDS", "RequestItems", "item_fields", "request_from_values"]
+__all__ = ["REQUIRED", "UPDATED_FIELDS", "ItemConverter"]
 
 REQUIRED = ("id", "status", "updated_at", *IMMUTABLE_FIELDS)
 """The attributes every stored request has."""
@@ -31,7 +31,7 @@ UPDATED_FIELDS = ("status", "approver", "approver_comment", "updated_at")
 _Source = Callable[[Request, datetime], Any]
 
 
-def item_fields(request: Request) -> dict[str, Any]:
+def _item_fields(request: Request) -> dict[str, Any]:
     """Return the model attribute values an item of ``request`` holds (``ttl`` from expires_at)."""
     return {
         "id": request.id,
@@ -49,7 +49,7 @@ def item_fields(request: Request) -> dict[str, Any]:
     }
 
 
-def request_from_values(values: Mapping[str, Any]) -> Request:
+def _request_from_values(values: Mapping[str, Any]) -> Request:
     """Return the Request of an item's deserialized attribute values (by attribute name).
 
     Raises StoreError (with the item's id) when a required field is missing or the status is
@@ -85,7 +85,7 @@ def request_from_values(values: Mapping[str, Any]) -> Request:
     )
 
 
-class RequestItems:
+class ItemConverter:
     """Converts Requests to and from the raw items of one bound model.
 
     Raises what the attributes' serializers and deserializers raise (ValueError,
@@ -117,7 +117,7 @@ class RequestItems:
 
         Raises AttributeNullError (a ValueError) for a required field that is None.
         """
-        fields = item_fields(request)
+        fields = _item_fields(request)
         item: dict[str, Any] = {}
         for name, attr_name, attr_type, serialize, nullable in self._writers:
             value = fields[name]
@@ -140,7 +140,7 @@ class RequestItems:
             typed = item.get(attr_name)
             if typed and NULL not in typed:  # what PynamoDB's Model.from_raw_data skips too
                 values[name] = deserialize(get_value(typed))
-        return request_from_values(values)
+        return _request_from_values(values)
 
     def written(self, request: Request, item: Mapping[str, Any]) -> Request:
         """Return what reading back ``item``, just made from ``request`` by :meth:`to_item`,

@@ -19,7 +19,7 @@ from approvals.errors import ApprovalsError, StoreError, ValidationError
 from approvals.model import RequestModel
 from approvals.observe import OperationObserver
 from approvals.request import Request
-from approvals.store.items import RequestItems
+from approvals.store.items import ItemConverter
 from approvals.store.translate import translate
 
 __all__ = ["DynamoDBTable"]
@@ -46,14 +46,14 @@ class DynamoDBTable:
     """The region the store was given (None: the AWS chain's default)."""
     table_name: str = field(init=False)
     """The table's name."""
-    items: RequestItems = field(init=False, repr=False, compare=False)
+    converter: ItemConverter = field(init=False, repr=False, compare=False)
     """The conversion between Requests and raw items, and the write parameters built from it."""
     _observer: OperationObserver = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         table_name: str = self.model.Meta.table_name
         object.__setattr__(self, "table_name", table_name)
-        object.__setattr__(self, "items", RequestItems(self.model))
+        object.__setattr__(self, "converter", ItemConverter(self.model))
         object.__setattr__(self, "_observer", OperationObserver(table_name, region=self.region))
 
     @property
@@ -108,7 +108,7 @@ class DynamoDBTable:
         datetime, a required field that is None).
         """
         try:
-            return self.items.to_item(request)
+            return self.converter.to_item(request)
         except (ValueError, TypeError, AttributeError) as exc:
             raise ValidationError(
                 f"the request cannot be written as an item ({exc})", request_id=request.id
@@ -120,7 +120,7 @@ class DynamoDBTable:
         StoreError (not retryable, with the item's id) when the item is not a valid request.
         """
         try:
-            return self.items.to_request(item)
+            return self.converter.to_request(item)
         except _MALFORMED as exc:
             raise self._malformed(item, exc) from exc
 
