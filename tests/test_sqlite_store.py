@@ -278,6 +278,19 @@ def test_a_file_that_is_not_a_database_is_a_clear_store_error(tmp_path: Path) ->
     assert isinstance(caught.value.__cause__, sqlite3.DatabaseError)
 
 
+def test_a_damaged_file_is_a_clear_store_error(path: Path) -> None:
+    with SQLiteStore(path) as store:
+        created = [store.create(new_request()) for _ in range(50)]
+    page_size = 4096
+    with path.open("r+b") as damaged:  # every page but the first (the schema) overwritten
+        size = damaged.seek(0, 2)
+        damaged.seek(page_size)
+        damaged.write(b"\xa5" * (size - page_size))
+    with pytest.raises(StoreError, match="corrupt") as caught, SQLiteStore(path) as store:
+        store.get(created[0].id)
+    assert isinstance(caught.value.__cause__, sqlite3.DatabaseError)
+
+
 def test_a_file_of_a_newer_schema_is_refused(path: Path) -> None:
     SQLiteStore(path).close()
     with sqlite3.connect(path) as connection:
