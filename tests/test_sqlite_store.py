@@ -27,6 +27,7 @@ from approvals import (
     ValidationError,
 )
 from approvals.durations import StoredDuration
+from approvals.request import MAX_QUERY_LIMIT
 from approvals.store.paths import default_path
 from approvals.store.sqlite import PAGE_SIZE
 from approvals.times import parse_time
@@ -374,6 +375,14 @@ def test_iterators_read_page_by_page(store: SQLiteStore) -> None:
         store.delete(request.id)
     # The rest of the first page was already read; the later pages are read now, and are gone.
     assert list(iterator) == newest_first[1:PAGE_SIZE]
+
+
+def test_a_list_above_the_maximum_limit_is_capped(tmp_path: Path) -> None:
+    with SQLiteStore(tmp_path / "many.sqlite3", synchronous="normal") as store:
+        for _ in range(MAX_QUERY_LIMIT + 5):
+            store.create(new_request())
+        assert len(store.list_by_requester("alice", limit=MAX_QUERY_LIMIT + 5)) == MAX_QUERY_LIMIT
+        assert len(list(store.iter_by_requester("alice"))) == MAX_QUERY_LIMIT + 5
 
 
 def test_a_page_boundary_inside_one_instant_loses_and_repeats_nothing(
