@@ -333,11 +333,18 @@ def test_a_closed_store_raises_store_error(path: Path) -> None:
         store.get("0123456789abcdef")
 
 
-@pytest.mark.parametrize("bad", ["", ":memory:"])
-def test_a_path_that_names_no_file_is_refused(bad: str) -> None:
+@pytest.mark.parametrize("bad", ["", ":memory:", 7, None, b"requests.sqlite3"])
+def test_a_path_that_names_no_file_is_refused(bad: Any) -> None:
     with pytest.raises(ValidationError) as caught:
         SQLiteStore(bad)
     assert caught.value.field == "path"
+
+
+@pytest.mark.parametrize("bad", [-1, float("nan"), float("inf"), "5"])
+def test_a_busy_timeout_that_is_not_a_number_of_seconds_is_refused(path: Path, bad: Any) -> None:
+    with pytest.raises(ValidationError) as caught:
+        SQLiteStore(path, busy_timeout=bad)
+    assert caught.value.field == "busy_timeout"
 
 
 def test_a_malformed_row_is_a_store_error_naming_the_request(

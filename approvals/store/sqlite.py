@@ -51,6 +51,7 @@ _UPDATE = (
 )
 _PRIMARY_KEY_CONFLICT = 1555  # SQLITE_CONSTRAINT_PRIMARYKEY
 _INDEXED = ("requester", "status", "profile")
+_DAY = 86_400.0
 
 
 class SQLiteStore:
@@ -80,11 +81,13 @@ class SQLiteStore:
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
         synchronous: Literal["full", "normal"] = "full",
     ) -> None:
-        text = os.fspath(path)
+        text = os.fspath(path) if isinstance(path, str | os.PathLike) else None
         if not isinstance(text, str) or not text or text == ":memory:":
             raise ValidationError("path must name a file", field="path")
-        if not isinstance(busy_timeout, int | float) or not busy_timeout >= 0:
-            raise ValidationError("busy_timeout must be >= 0 seconds", field="busy_timeout")
+        if not isinstance(busy_timeout, int | float) or not 0 <= busy_timeout <= _DAY:
+            raise ValidationError(
+                "busy_timeout must be between 0 and 86400 seconds", field="busy_timeout"
+            )
         if synchronous not in ("full", "normal"):
             raise ValidationError(
                 f"synchronous must be 'full' or 'normal', got {synchronous!r:.40}",
