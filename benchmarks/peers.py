@@ -24,6 +24,7 @@ import io
 import time
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import boto3
@@ -40,7 +41,7 @@ QUERY_ITEMS = 50
 CPU_TARGETS = {"get": 1.10, "create": 1.10, "update": 1.15, "query 50": 1.10}
 THROUGHPUT_TARGET = 1.0
 # The facade's update condition: lock token, pending, every immutable field unchanged.
-_UPDATE = {
+_UPDATE: dict[str, Any] = {
     "UpdateExpression": "SET #status = :status, approver = :approver, "
     "approver_comment = :comment, updated_at = :token",
     "ConditionExpression": "updated_at = :old AND #status = :pending AND requester = :requester "
@@ -175,13 +176,13 @@ def _batch(contender: Contender, op: str, calls: int, now: datetime) -> list[Cal
     from benchmarks.common import sample_request
 
     if op == "get":
-        return [lambda i=i: contender.get(i) for i in contender.ids[:calls]]
+        return [partial(contender.get, i) for i in contender.ids[:calls]]
     fresh = [sample_request(n, requester="peer", now=now) for n in range(calls)]
     if op == "create":
-        return [lambda r=r: contender.create(r) for r in fresh]
+        return [partial(contender.create, r) for r in fresh]
     if op == "update":
         stored = [contender.store.create(r) for r in fresh]
-        return [lambda r=r: contender.update(r, r.approve("bob")) for r in stored]
+        return [partial(contender.update, r, r.approve("bob")) for r in stored]
     return [contender.query for _ in range(calls)]
 
 

@@ -47,11 +47,12 @@ class Sizes:
     overhead_batch: int = 200
     profile_calls: int = 3000
     bulk_items: int = 20_000
-    # moto's Scan pages cost O(table) each and create-only import sends 20k PutItems, so its one
-    # 20k-item round takes ~1.7 minutes (create-only ~51 s, each export ~20 s). On dynalite an
-    # import round takes ~11 s (create-only, ~26 s, runs in the first only) and an export round
-    # ~2 s.
+    # moto's Scan pages cost O(table) each, so its one 20k-item round takes about a minute
+    # (each export ~20 s). On dynalite an import round takes ~11 s plus ~26 s for create-only
+    # (single conditional puts: dynalite has no transactions) and an export round ~2 s.
     bulk_rounds_moto: tuple[int, int] = (1, 1)
+    # moto copies its whole table for each TransactWriteItems: create-only there imports these.
+    create_only_items_moto: int = 1_000
     bulk_rounds_dynalite: tuple[int, int] = (3, 7)
     peers_rounds: int = 7
     peers_calls: int = 100
@@ -70,6 +71,7 @@ QUICK = Sizes(
     profile_calls=200,
     bulk_items=300,
     bulk_rounds_moto=(1, 1),
+    create_only_items_moto=200,
     bulk_rounds_dynalite=(2, 3),
     peers_rounds=2,
     peers_calls=20,
@@ -132,6 +134,12 @@ def _print_bulk(servers: list[dict[str, Any]]) -> None:
         for name, ratio in server["ratios"].items():
             verdict = "met" if ratio >= server["target"] else "MISSED"
             print(f"  {name:<48}{ratio:>7.3f}x  (>= {server['target']}x {verdict})")
+        trips = server["create_only_round_trips_per_1000"]
+        verdict = "met" if trips <= 10 else "MISSED"
+        print(
+            f"  create-only round trips per 1,000 items {trips:>9.1f}  (<= 10 {verdict}; "
+            f"create-only imported {server['create_only_items']} items)"
+        )
 
 
 def _print_scaling(servers: list[dict[str, Any]]) -> None:
@@ -235,6 +243,9 @@ def run(parts: list[str], sizes: Sizes, output: Path) -> dict[str, Any]:
                     workdir,
                     import_rounds=rounds[0],
                     export_rounds=rounds[1],
+                    create_only_items=sizes.create_only_items_moto
+                    if server.name == "moto-server"
+                    else None,
                 )
                 for server in servers
                 for rounds in [rounds_for.get(server.name, sizes.bulk_rounds_dynalite)]
