@@ -1,18 +1,11 @@
 """Built-in notifiers for :class:`~approvals.events.NotifyingStore`: logs, signed webhooks, SNS.
 
 * :class:`LoggingNotifier` logs one line per event (no justification or comment).
-* :class:`WebhookNotifier` POSTs the event as JSON, signed with HMAC-SHA256, and retries with
-  backoff on 5xx, timeouts and connection failures (never on 4xx). Receivers check the signature
-  with :func:`verify_signature`.
-* :class:`SNSNotifier` publishes the event to an SNS topic (extra ``sns``: boto3), with message
-  attributes ``kind``, ``status``, ``profile``, ``requester`` and ``request_id`` for
-  subscription filter policies.
-
-The webhook signature: ``X-Approvals-Signature: sha256=<hex>`` where ``<hex>`` is the
-HMAC-SHA256, keyed with the shared secret, of ``<timestamp>.<body>`` and ``<timestamp>`` is the
-``X-Approvals-Timestamp`` header (Unix seconds). Signing the timestamp lets receivers refuse
-replays of old deliveries; ``X-Approvals-Delivery`` is the same on every retry of one event, so
-receivers can drop duplicates.
+* :class:`WebhookNotifier` POSTs the event as JSON signed with HMAC-SHA256 over
+  ``<timestamp>.<body>`` (see :func:`sign`), retrying 5xx, timeouts and connection failures;
+  receivers check it with :func:`verify_signature`.
+* :class:`SNSNotifier` publishes the event to an SNS topic (extra ``sns``) with message
+  attributes for subscription filter policies.
 """
 
 from __future__ import annotations
@@ -113,7 +106,13 @@ class LoggingNotifier:
 
 
 def sign(secret: str | bytes, timestamp: str, body: bytes) -> str:
-    """Return the signature header value for ``body`` sent at ``timestamp`` (``sha256=<hex>``)."""
+    """Return the signature header value for ``body`` sent at ``timestamp`` (``sha256=<hex>``).
+
+    ``<hex>`` is the HMAC-SHA256, keyed with ``secret``, of ``<timestamp>.<body>``, where
+    ``timestamp`` is the ``X-Approvals-Timestamp`` header (Unix seconds): signing it lets a
+    receiver refuse replays of old deliveries. ``X-Approvals-Delivery`` is the same on every
+    retry of one event, so a receiver can drop duplicates.
+    """
     digest = hmac.new(_key(secret), timestamp.encode("ascii") + b"." + body, hashlib.sha256)
     return "sha256=" + digest.hexdigest()
 

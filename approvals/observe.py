@@ -1,40 +1,12 @@
-"""See every store operation: one structured log record, and one span, per DynamoDB operation.
+"""One structured log record, and one span, per DynamoDB store operation.
 
-:class:`~approvals.DynamoDBStore` runs each public operation inside
-:meth:`OperationObserver.observe`. When the operation ends it logs one record on the
-``approvals`` logger, at DEBUG when it succeeded or was refused by the domain (RequestNotFound,
-ConcurrentModification, ...) and at WARNING when it failed with a
-:class:`~approvals.StoreError`. The record's message reads like logfmt and the same fields are
-attributes of the :class:`logging.LogRecord` for structured handlers:
-
-``operation``
-    the store method (``get``, ``update``, ``list_by_status``, ``iter_by_requester``, ...)
-``table``
-    the table name
-``request_id``
-    the request's id, or ``None`` for queries and table management
-``outcome``
-    ``"ok"``, or the class name of the library error raised (``"RequestNotFound"``, ``"Throttled"``)
-``duration_ms``
-    wall time of the operation, in milliseconds (float)
-``round_trips``
-    HTTP requests sent to DynamoDB, SDK retries included
-``consumed_capacity``
-    capacity units DynamoDB reported (float), or ``None`` when it reported none
-``error``
-    the error message, on WARNING records only
-
-A ``list_*`` call is one record however many pages it read. An ``iter_*`` iterator logs one record
-per page it fetches: items served from a page already fetched make no round trip and log nothing.
-Only ids and operation names are logged; a justification or comment never is.
-
-When ``opentelemetry-api`` is installed (extra ``otel``) each record is also a CLIENT span named
-``"<operation> <table>"`` with the same fields as ``approvals.*`` attributes, parented on the
-caller's current span. Spans are emitted when the operation ends, with its real start time, so
-spans from botocore instrumentation appear beside them rather than under them.
-
-Keeping the hot path cheap: nothing is formatted unless the logger is enabled for the record's
-level; counting costs an attribute increment per HTTP request.
+Each operation logs on the ``approvals`` logger when it ends: DEBUG when it succeeded or the
+domain refused it, WARNING when it failed with a StoreError. The record's fields (``operation``,
+``table``, ``request_id``, ``outcome``, ``duration_ms``, ``round_trips``, ``consumed_capacity``,
+``error``) are listed in the README's "Logging and tracing". A ``list_*`` call is one record; an
+``iter_*`` iterator one per page fetched. With ``opentelemetry-api`` installed (extra ``otel``)
+each record is also a CLIENT span ``"<operation> <table>"``. Nothing is formatted unless the
+logger is enabled for the record's level.
 """
 
 from __future__ import annotations
