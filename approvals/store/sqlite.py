@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 import sqlite3
@@ -13,7 +14,7 @@ from typing import Any, Literal
 
 from approvals.durations import StoredDuration
 from approvals.errors import ConcurrentModification, RequestExists, RequestNotFound, ValidationError
-from approvals.request import DEFAULT_QUERY_LIMIT, Request, RequestStatus
+from approvals.request import DEFAULT_QUERY_LIMIT, IMMUTABLE_FIELDS, Request, RequestStatus
 from approvals.store._sqlite import COLUMNS, Connections, decode, encode, translating
 from approvals.store.base import (
     check_key,
@@ -50,6 +51,15 @@ _UPDATE = (
     f" RETURNING {', '.join(COLUMNS)}"
 )
 _PRIMARY_KEY_CONFLICT = 1555  # SQLITE_CONSTRAINT_PRIMARYKEY
+# The immutable fields in the order _UPDATE compares them.
+_LOCKED_IMMUTABLE = (
+    "requester",
+    "profile",
+    "justification",
+    "duration",
+    "created_at",
+    "expires_at",
+)
 _INDEXED = ("requester", "status", "profile")
 _DAY = 86_400.0
 
@@ -282,19 +292,17 @@ def _conditional_update(connection: sqlite3.Connection, request: Request) -> Req
     """Write ``request``'s decision and a new token if the row is still as ``request`` was
     read; return the row as written, or None when the lock condition failed."""
     token = next_token(request.updated_at)
-    row = encode(request)
+    row = dict(zip(COLUMNS, encode(request), strict=True))
     rows = connection.execute(
         _UPDATE,
         (
-            request.status.value,
-            request.approver,
-            request.approver_comment,
+            row["status"],
+            row["approver"],
+            row["approver_comment"],
             stored_form(token),
-            request.id,
-            stored_form(request.updated_at),
-            *row[1:5],  # requester, profile, justification, duration
-            *row[6:7],  # created_at
-            *row[8:9],  # expires_at
+            row["id"],
+            row["updated_at"],
+            *(row[name] for name in _LOCKED_IMMUTABLE),
         ),
     ).fetchall()
     return decode(rows[0]) if rows else None
@@ -302,18 +310,10 @@ def _conditional_update(connection: sqlite3.Connection, request: Request) -> Req
 
 def _as_stored(request: Request, stored_request: Request) -> Request:
     """``request`` with the lock token and immutable fields in their stored representation."""
-    return Request(
-        id=request.id,
-        requester=stored_request.requester,
-        profile=stored_request.profile,
-        justification=stored_request.justification,
-        duration=stored_request.duration,
-        status=request.status,
-        created_at=stored_request.created_at,
+    return dataclasses.replace(
+        request,
         updated_at=stored_request.updated_at,
-        expires_at=stored_request.expires_at,
-        approver=request.approver,
-        approver_comment=request.approver_comment,
+        **{name: getattr(stored_request, name) for name in IMMUTABLE_FIELDS},
     )
 
 
