@@ -10,6 +10,7 @@ import contextlib
 import io
 import os
 import stat
+from collections.abc import Iterator
 from typing import IO, Any, Literal
 
 from approvals.errors import ValidationError
@@ -18,6 +19,7 @@ from approvals.migrate.checkpoint import CheckpointLike
 from approvals.migrate.format import encode_item
 from approvals.migrate.importer import IMPORT_MODES, Importer
 from approvals.migrate.options import DEFAULT_PAGE_SIZE, DEFAULT_SEGMENTS, BulkOptions
+from approvals.migrate.protocol import Page
 from approvals.migrate.report import MigrationReport, ProgressCallback
 from approvals.migrate.run import Run
 from approvals.migrate.scan import iter_pages, optional_status, saved_positions
@@ -86,14 +88,25 @@ def export_jsonl(
         offset = _start_offset(fp, run)
     if run.state is not None:
         positions = saved_positions(run.state, names)
-    committed: dict[str, Any] | None = None
-    report = run.report
     starts = {name: pos["key"] for name, pos in positions.items() if not pos["done"]}
     pages = iter_pages(backend, starts, options, wanted)
     try:
+        _write_pages(run, fp, pages, positions, offset)
+    finally:
+        pages.close()
+    return run.report
+
+
+def _write_pages(
+    run: Run, fp: IO[str], pages: Iterator[Page], positions: dict[str, Any], offset: int
+) -> None:
+    """Write every page's lines, checkpointing the file offset with the scan positions."""
+    report = run.report
+    committed: dict[str, Any] | None = None
+    try:
         for page in pages:
             lines = [encode_item(raw) for raw in page.items]
-            if not dry_run:
+            if not report.dry_run:
                 fp.writelines(lines)
             report.scanned += len(lines)
             report.written += len(lines)
@@ -104,12 +117,11 @@ def export_jsonl(
                     _sync(fp)
                     run.save(committed)
             run.progress()
-        if not dry_run:
+        if not report.dry_run:
             _sync(fp)
         final = {"segments": positions, "offset": fp.tell() if run.checkpoint else offset}
         run.save(final, complete=True)
         run.progress()
-        return report
     except BaseException:
         if committed is not None:
             # Keep what is already written and fsynced; the rerun continues from it.
@@ -117,8 +129,6 @@ def export_jsonl(
                 _sync(fp)
                 run.save(committed)
         raise
-    finally:
-        pages.close()
 
 
 def _start_offset(fp: IO[str], run: Run) -> int:
