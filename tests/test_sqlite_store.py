@@ -267,6 +267,44 @@ def test_a_hand_built_request_updates_a_row_stored_in_another_form(
     assert row["updated_at"] > "2026-11-20T12:45:10.5"
 
 
+# -- create_many -----------------------------------------------------------------------------
+
+
+def test_create_many_stores_the_new_and_leaves_the_taken(store: SQLiteStore) -> None:
+    taken = store.create(new_request("carol"))
+    fresh = [new_request() for _ in range(3)]
+    rival = dataclasses.replace(new_request("mallory"), id=taken.id)
+    twice = dataclasses.replace(new_request("mallory"), id=fresh[0].id)
+
+    results = store.create_many([fresh[0], rival, fresh[1], twice, fresh[2]])
+
+    assert results == [fresh[0], None, fresh[1], None, fresh[2]]
+    assert [store.get(r.id) for r in fresh] == results[::2]
+    assert store.get(taken.id) == taken
+
+
+def test_create_many_writes_nothing_when_one_request_is_invalid(store: SQLiteStore) -> None:
+    valid, invalid = new_request(), dataclasses.replace(new_request(), justification="short")
+    with pytest.raises(ValidationError) as caught:
+        store.create_many([valid, invalid])
+    assert caught.value.field == "justification"
+    assert store.list_by_requester("alice") == []
+
+
+def test_create_many_returns_what_get_returns(store: SQLiteStore) -> None:
+    go_written = dataclasses.replace(
+        new_request(),
+        created_at=parse_time("2026-11-20T13:45:10.5+01:00"),
+        duration=StoredDuration.from_nanoseconds(3_600_000_000_123),
+    )
+    (created,) = store.create_many([go_written])
+    assert created is not None
+    stored = store.get(go_written.id)
+    assert created == stored
+    assert created.created_at.wire == stored.created_at.wire == "2026-11-20T13:45:10.5+01:00"
+    assert created.duration.nanoseconds == stored.duration.nanoseconds == 3_600_000_000_123
+
+
 # -- errors ----------------------------------------------------------------------------------
 
 

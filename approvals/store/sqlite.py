@@ -6,7 +6,7 @@ import dataclasses
 import itertools
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -40,6 +40,7 @@ PAGE_SIZE = 200
 
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM requests"
 _INSERT = f"INSERT INTO requests ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+_INSERT_NEW = f"{_INSERT} ON CONFLICT (id) DO NOTHING"
 _GET = f"{_SELECT} WHERE id = ?"
 _DELETE = "DELETE FROM requests WHERE id = ?"
 # The lock: the row must still have the updated_at the caller read, be pending and keep every
@@ -145,19 +146,25 @@ class SQLiteStore:
                 if getattr(exc, "sqlite_errorcode", None) != _PRIMARY_KEY_CONFLICT:
                     raise
                 raise RequestExists(request.id) from None
-        return Request(
-            id=request.id,
-            requester=request.requester,
-            profile=request.profile,
-            justification=request.justification,
-            duration=StoredDuration.from_nanoseconds(row[4]),
-            status=request.status,
-            created_at=stored(request.created_at),
-            updated_at=stored(request.updated_at),
-            expires_at=stored(request.expires_at),
-            approver=request.approver,
-            approver_comment=request.approver_comment,
-        )
+        return _as_written(request, row)
+
+    def create_many(self, requests: Iterable[Request]) -> list[Request | None]:
+        """Store every request whose id is free, all in one transaction, so the disk is flushed
+        once for the lot (an import of many requests is that much faster than one create each).
+
+        Returns, in order, each request as stored, or None where its id was already taken (the
+        stored request is left as it was; so is a second request with an id earlier in
+        ``requests``). ValidationError, with nothing written, when any request is invalid;
+        StoreError for database failures, with nothing written.
+        """
+        batch = [check_request(request) for request in requests]
+        rows = [encode(request) for request in batch]
+        with self._connections.lease("create_many", write=True) as connection:
+            inserted = [connection.execute(_INSERT_NEW, row).rowcount == 1 for row in rows]
+        return [
+            _as_written(request, row) if new else None
+            for request, row, new in zip(batch, rows, inserted, strict=True)
+        ]
 
     def get(self, request_id: str) -> Request:
         """Return the stored request; ValidationError for a malformed id, RequestNotFound if
@@ -306,6 +313,18 @@ def _conditional_update(connection: sqlite3.Connection, request: Request) -> Req
         ),
     ).fetchall()
     return decode(rows[0]) if rows else None
+
+
+def _as_written(request: Request, row: tuple[Any, ...]) -> Request:
+    """What a get returns for ``request`` just written as ``row``: times tagged with their
+    stored strings, the duration with its stored nanoseconds."""
+    return dataclasses.replace(
+        request,
+        duration=StoredDuration.from_nanoseconds(row[4]),
+        created_at=stored(request.created_at),
+        updated_at=stored(request.updated_at),
+        expires_at=stored(request.expires_at),
+    )
 
 
 def _as_stored(request: Request, stored_request: Request) -> Request:
