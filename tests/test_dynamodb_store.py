@@ -206,6 +206,32 @@ def test_lists_order_go_items_by_time_whatever_their_format(go_store: DynamoDBSt
     assert [r.id for r in pending] == ["3f9a1c0d5e7b2a41", "feedfacefeedface"]
 
 
+def _exactly(request: Any) -> dict[str, tuple[Any, ...]]:
+    # Field by field: the value, its type and what it remembers of its stored form.
+    return {
+        name: (
+            type(value),
+            value,
+            getattr(value, "wire", None),
+            getattr(value, "nanoseconds", None),
+        )
+        for name, value in ((f.name, getattr(request, f.name)) for f in dataclasses.fields(request))
+    }
+
+
+def test_queries_read_every_go_item_exactly_as_get_does(go_store: DynamoDBStore) -> None:
+    read = {
+        request.id: request
+        for status in RequestStatus
+        for request in go_store.iter_by_status(status)
+    }
+    assert set(read) == set(GO_EXPECTED)
+    for request_id, request in read.items():
+        assert _exactly(request) == _exactly(go_store.get(request_id))
+    listed = go_store.list_by_requester("alice") + go_store.list_by_profile("production")
+    assert all(_exactly(r) == _exactly(read[r.id]) for r in listed)
+
+
 # -- round trips -----------------------------------------------------------------------------
 
 

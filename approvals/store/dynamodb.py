@@ -281,19 +281,21 @@ class DynamoDBStore:
         Every item of until's own group is read (the index does not order within a second);
         newest_first drops those after until. ``limit`` is the page size.
         """
-        index = getattr(self.model, f"{key_name}_index")
+        model = self.model
+        index = getattr(model, f"{key_name}_index")
+        hash_key, range_key = getattr(model, key_name), model.created_at
         params: dict[str, Any] = {
             "TableName": self.table_name,
             "IndexName": index.Meta.index_name,
             "KeyConditionExpression": "#0 = :0",
-            "ExpressionAttributeNames": {"#0": key_name},
-            "ExpressionAttributeValues": {":0": {"S": key}},
+            "ExpressionAttributeNames": {"#0": hash_key.attr_name},
+            "ExpressionAttributeValues": {":0": {hash_key.attr_type: hash_key.serialize(key)}},
             "ScanIndexForward": False,
         }
         if until is not None:
             params["KeyConditionExpression"] = "#0 = :0 AND #1 <= :1"
-            params["ExpressionAttributeNames"]["#1"] = self.model.created_at.attr_name
-            params["ExpressionAttributeValues"][":1"] = {"S": index_bound(until)}
+            params["ExpressionAttributeNames"]["#1"] = range_key.attr_name
+            params["ExpressionAttributeValues"][":1"] = {range_key.attr_type: index_bound(until)}
         if limit is not None:
             params["Limit"] = limit
         return newest_first(self._pages(operation, params), until)
