@@ -47,7 +47,12 @@ __all__ = [
 
 @runtime_checkable
 class Store(Protocol):
-    """Where requests live. Every method raises only :class:`~approvals.ApprovalsError`s."""
+    """Where requests live. Every method raises only :class:`~approvals.ApprovalsError`s.
+
+    A store may offer more than the protocol; code asks for such a capability by name, never by
+    class: ``hasattr(store, "dynamodb_table")`` (DynamoDBStore, and wrappers that forward it)
+    gives :class:`~approvals.store.DynamoDBTable` access for direct DynamoDB calls.
+    """
 
     def create(self, request: Request) -> Request:
         """Store a new request and return it as stored; RequestExists if the id is taken."""
