@@ -104,6 +104,15 @@ class StoreBackend:
         return PutOutcome.CONFLICT
 
     def put_new_many(self, raws: list[RawItem], workers: int) -> tuple[list[PutOutcome], float]:
+        # A store that creates a batch at once (SQLiteStore: one transaction) is asked to.
+        create_many = getattr(self.store, "create_many", None)
+        if create_many is not None:
+            created = create_many([self.to_request(raw) for raw in raws])
+            outcomes = [
+                PutOutcome.CREATED if new is not None else self.put_new(raw)
+                for raw, new in zip(raws, created, strict=True)
+            ]
+            return outcomes, 0.0
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="approvals-put") as pool:
             return list(pool.map(self.put_new, raws)), 0.0
 
