@@ -26,8 +26,8 @@ from tests.helpers import go_written_items, make_dynamodb_store
 from tests.migrate_support import put_raw, synthetic_item
 
 ROOT = Path(__file__).resolve().parent.parent
-ITEMS = 3000
-KILLS_AFTER = (300, 1500)  # lines reported done before each kill (the count survives a resume)
+ITEMS = 12_000
+KILLS_AFTER = (1_000, 6_000)  # lines reported done before each kill (the count survives a resume)
 
 WORKER = """
 import sys
