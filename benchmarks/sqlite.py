@@ -14,6 +14,7 @@ the call returns. Start-up is measured in a fresh process per sample: the time f
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import random
@@ -27,7 +28,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Literal
 
-from approvals import RequestStatus, SQLiteStore
+from approvals import Request, RequestStatus, SQLiteStore
+from approvals.migrate import encode_item, import_jsonl
 from approvals.store._sqlite import COLUMNS, encode
 from benchmarks.common import REPO, machine, median, sample_request, sample_requests
 
@@ -109,6 +111,31 @@ def operations(
     return rates
 
 
+def imports(workdir: Path, lines: int, rounds: int) -> dict[str, float]:
+    """Seconds to import ``lines`` JSON lines into a new file (median of ``rounds``), per mode."""
+    text = "".join(encode_item(raw) for raw in map(_raw_item, sample_requests(lines)))
+    seconds: dict[str, float] = {}
+    for synchronous in SYNCHRONOUS:
+        samples = []
+        for number in range(rounds):
+            path = workdir / f"import-{synchronous}-{number}.sqlite3"
+            with SQLiteStore(path, synchronous=synchronous) as store:
+                started = time.perf_counter()
+                import_jsonl(store, io.StringIO(text))
+                samples.append(time.perf_counter() - started)
+        seconds[synchronous] = round(median(samples), 2)
+    return seconds
+
+
+def _raw_item(request: Request) -> dict[str, dict[str, str]]:
+    """The DynamoDB item of ``request``, as an export writes it."""
+    row = dict(zip(COLUMNS, encode(request), strict=True))
+    return {
+        name: {"N": str(value)} if isinstance(value, int) else {"S": value}
+        for name, value in row.items()
+    }
+
+
 def lists(path: Path, rounds: int) -> dict[str, float]:
     """Lists of 100 per second on the seeded file (requests a second apart, 50 requesters)."""
     with SQLiteStore(path) as store:
@@ -185,6 +212,7 @@ def measure(
     request_id = seed(big, startup_rows)
     started = startup(big, request_id, startup_samples)
     listed = lists(big, rounds)
+    imported = imports(workdir, calls, rounds)
     return {
         "calls": calls,
         "gets": gets,
@@ -199,6 +227,7 @@ def measure(
         },
         "startup_ms": started,
         "lists_per_s": {name: round(value) for name, value in listed.items()},
+        "import_s": imported,
         "targets": TARGETS,
         "met": {
             **{
@@ -246,6 +275,10 @@ def report(part: dict[str, Any]) -> None:
     )
     for name, value in part["lists_per_s"].items():
         print(f"  {name:<28}{value:>8,}")
+    print(
+        f"import_jsonl of {part['calls']:,} lines into a new file: "
+        + ", ".join(f"{seconds} s ({mode})" for mode, seconds in part["import_s"].items())
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
