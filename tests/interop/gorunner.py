@@ -117,7 +117,11 @@ class PausedWrite:
         if not line:
             _, stderr = process.communicate(timeout=RUN_TIMEOUT_S)
             raise RuntimeError(f"Go client ended before its read ({process.returncode}): {stderr}")
-        self.read: dict[str, Any] = json.loads(line)["read"]
+        doc = json.loads(line)
+        if "read" not in doc:
+            process.communicate(timeout=RUN_TIMEOUT_S)
+            raise RuntimeError(f"Go client failed to read ({process.returncode}): {doc}")
+        self.read: dict[str, Any] = doc["read"]
 
     def finish(self) -> GoResult:
         """Let the client write, wait for it, and return its result."""

@@ -30,12 +30,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"strings"
 	"time"
 	_ "time/tzdata" // TZ=Area/City works even on a machine without zoneinfo files
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 )
@@ -136,16 +138,30 @@ func (c *common) store() (*Store, error) {
 	if c.endpoint == "" {
 		return nil, usage("--endpoint (or GOCLIENT_ENDPOINT) is required")
 	}
-	// The SDK's default retryer and HTTP client, as the service gets from LoadDefaultConfig;
-	// no shared config or credentials file is read.
+	// No shared config or credentials file is read. The retryer is the SDK's standard one plus
+	// what current SDK releases also retry by default: net.ErrClosed, a connection the transport
+	// closed under a response it was reading (aws/aws-sdk-go-v2#2737; Debian's 1.17 predates it).
+	// The moto server closes every connection after its answer, which makes this happen here.
 	cfg := aws.Config{
 		Region:      "us-east-1",
 		Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", ""),
+		Retryer: func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				o.Retryables = append(o.Retryables, retry.IsErrorRetryableFunc(retryClosed))
+			})
+		},
 	}
 	client := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
 		o.EndpointResolver = dynamodb.EndpointResolverFromURL(c.endpoint)
 	})
 	return &Store{client: client, tableName: c.table}, nil
+}
+
+func retryClosed(err error) aws.Ternary {
+	if errors.Is(err, net.ErrClosed) {
+		return aws.TrueTernary
+	}
+	return aws.UnknownTernary
 }
 
 func run(args []string, stdin io.Reader, stdout io.Writer) (interface{}, error) {

@@ -99,6 +99,9 @@ func (s *Store) Create(ctx context.Context, r *Request) error {
 	})
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
+		if s.landed(ctx, r) {
+			return nil
+		}
 		return fmt.Errorf("%s: %w", r.ID, ErrRequestExists)
 	}
 	return err
@@ -145,7 +148,20 @@ func (s *Store) Update(ctx context.Context, r *Request, readUpdatedAt time.Time)
 		if _, _, getErr := s.Get(ctx, r.ID); errors.Is(getErr, ErrRequestNotFound) {
 			return token, fmt.Errorf("%s: %w", r.ID, ErrRequestNotFound)
 		}
+		if s.landed(ctx, r) {
+			return token, nil
+		}
 		return token, fmt.Errorf("%s: %w", r.ID, ErrConcurrentModification)
 	}
 	return token, err
+}
+
+// landed reports whether the stored item is exactly the one r writes. A refused condition can
+// only mean that when the SDK retried a write whose first attempt was stored but whose answer
+// was lost (see the retryer in main.go): the item then carries this write's own updated_at,
+// which no other writer produces. A write the condition really refused is never stored, so
+// this never hides a refused lock.
+func (s *Store) landed(ctx context.Context, r *Request) bool {
+	_, stored, err := s.Get(ctx, r.ID)
+	return err == nil && *stored == *requestToItem(r)
 }
