@@ -76,6 +76,15 @@ def test_the_file_and_its_directory_are_created_and_outlive_the_store(path: Path
         assert second.get(created.id) == created
 
 
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_a_new_file_and_directory_are_the_users_only(path: Path) -> None:
+    with SQLiteStore(path) as store:
+        store.create(new_request())
+        assert path.parent.stat().st_mode & 0o777 == 0o700
+        for made in (path, path.with_name(path.name + "-wal")):
+            assert made.stat().st_mode & 0o777 == 0o600
+
+
 def test_stores_on_one_file_see_each_others_writes(path: Path) -> None:
     with SQLiteStore(path) as first, SQLiteStore(path) as second:
         created = first.create(new_request())

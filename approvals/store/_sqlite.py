@@ -171,7 +171,11 @@ class Connections:
         self._idle: list[sqlite3.Connection] = []
         self._closed = False
         self._pid = os.getpid()
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # The requests are nobody else's business: a new directory and file are the user's only
+        # (SQLite gives the -wal and -shm files the database file's permissions).
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not path.exists():
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
         connection = self._connect()
         try:
             _prepare(connection, path)
