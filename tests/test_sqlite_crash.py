@@ -12,7 +12,6 @@ import io
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -24,6 +23,7 @@ from approvals import DynamoDBStore, SQLiteStore
 from approvals.migrate import encode_item, export_jsonl, import_jsonl
 from tests.helpers import go_written_items, make_dynamodb_store
 from tests.migrate_support import put_raw, synthetic_item
+from tests.sqlite_support import as_row, integrity, stored_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 ITEMS = 12_000
@@ -43,25 +43,6 @@ with SQLiteStore(path) as store, open(data, encoding="utf-8") as fp:
         progress=lambda report: print(report.scanned, flush=True),
     )
 """
-
-
-def stored_rows(path: Path) -> dict[str, dict[str, Any]]:
-    """Every row of the file, read with sqlite3 itself, by id."""
-    connection = sqlite3.connect(path)
-    try:
-        connection.row_factory = sqlite3.Row
-        return {row["id"]: dict(row) for row in connection.execute("SELECT * FROM requests")}
-    finally:
-        connection.close()
-
-
-def as_row(item: dict[str, dict[str, str]]) -> dict[str, Any]:
-    """A DynamoDB item as the row SQLiteStore keeps for it: numbers as integers."""
-    row: dict[str, Any] = {"approver": "", "approver_comment": ""}
-    for name, typed in item.items():
-        ((kind, value),) = typed.items()
-        row[name] = int(value) if kind == "N" else value
-    return row
 
 
 def import_and_kill(path: Path, data: Path, checkpoint: Path, after: int) -> int:
@@ -109,9 +90,7 @@ def test_a_killed_import_keeps_what_it_acknowledged_and_reruns_to_every_line_onc
     assert report.complete and report.resumed
     assert report.written + report.already_present == ITEMS and report.conflicts == 0
     assert stored_rows(path) == {item["id"]["S"]: as_row(item) for item in items}
-    connection = sqlite3.connect(path)
-    assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    connection.close()
+    assert integrity(path) == "ok"
 
 
 @pytest.fixture

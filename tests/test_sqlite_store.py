@@ -33,6 +33,7 @@ from approvals.store.sqlite import PAGE_SIZE
 from approvals.times import parse_time
 from tests.helpers import go_written_items, make_dynamodb_store, new_request
 from tests.migrate_support import put_raw, raw_client
+from tests.sqlite_support import as_row, integrity, stored_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,24 +47,6 @@ def path(tmp_path: Path) -> Path:
 def store(path: Path) -> Any:
     with SQLiteStore(path) as opened:
         yield opened
-
-
-def stored_row(path: Path, request_id: str) -> dict[str, Any]:
-    """The row of ``request_id`` as SQLite holds it, by column name."""
-    with sqlite3.connect(path) as connection:
-        connection.row_factory = sqlite3.Row
-        row = connection.execute("SELECT * FROM requests WHERE id = ?", (request_id,)).fetchone()
-    connection.close()
-    return dict(row)
-
-
-def as_row(item: dict[str, dict[str, str]]) -> dict[str, Any]:
-    """A DynamoDB item as the row SQLiteStore keeps for it: numbers as integers."""
-    row: dict[str, Any] = {"approver": "", "approver_comment": ""}
-    for name, typed in item.items():
-        ((kind, value),) = typed.items()
-        row[name] = int(value) if kind == "N" else value
-    return row
 
 
 # -- the file --------------------------------------------------------------------------------
@@ -175,9 +158,7 @@ def test_a_store_used_before_a_fork_works_in_the_child_and_the_parent(
     after = store.create(new_request())
     assert store.get(in_child.id).status is RequestStatus.APPROVED
     assert {r.id for r in store.iter_by_requester("alice")} == {before.id, in_child.id, after.id}
-    connection = sqlite3.connect(path)
-    assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    connection.close()
+    assert integrity(path) == "ok"
 
 
 def test_synchronous_normal_is_an_opt_in_and_nothing_else_is_accepted(path: Path) -> None:
@@ -206,7 +187,7 @@ def test_a_row_holds_what_dynamodb_store_writes_for_the_same_request(
     item = raw_client(dynamodb).get_item(
         TableName=dynamodb.table_name, Key={"id": {"S": request.id}}
     )
-    row, expected = stored_row(path, request.id), as_row(item["Item"])
+    row, expected = stored_rows(path)[request.id], as_row(item["Item"])
     # Each store writes its own new updated_at: compare its form, then everything else.
     assert row.pop("updated_at").endswith("001Z") and expected.pop("updated_at").endswith("001Z")
     assert row == expected
@@ -225,7 +206,7 @@ def test_go_written_items_read_back_as_dynamodb_store_returns_them(
         assert from_sqlite == from_dynamodb
         for name in ("created_at", "updated_at", "expires_at"):
             assert getattr(from_sqlite, name).wire == getattr(from_dynamodb, name).wire
-        assert stored_row(path, item["id"]["S"]) == as_row(item)
+        assert stored_rows(path)[item["id"]["S"]] == as_row(item)
 
 
 def test_a_duration_finer_than_a_microsecond_keeps_its_nanoseconds(
@@ -238,7 +219,7 @@ def test_a_duration_finer_than_a_microsecond_keeps_its_nanoseconds(
     updated = store.update(store.get(request.id).approve("bob"))
     assert isinstance(updated.duration, StoredDuration)
     assert updated.duration.nanoseconds == 3_600_000_000_123
-    assert stored_row(path, request.id)["duration"] == 3_600_000_000_123
+    assert stored_rows(path)[request.id]["duration"] == 3_600_000_000_123
 
 
 def test_a_hand_built_request_updates_a_row_stored_in_another_form(
@@ -270,7 +251,7 @@ def test_a_hand_built_request_updates_a_row_stored_in_another_form(
     )
     approved = store.update(by_hand.approve("bob"))
     assert approved.status is RequestStatus.APPROVED
-    row = stored_row(path, stored.id)
+    row = stored_rows(path)[stored.id]
     assert row["created_at"] == "2026-11-20T13:45:10.5+01:00"
     assert row["expires_at"] == "2999-01-01T00:00:00+01:00"
     assert row["updated_at"] > "2026-11-20T12:45:10.5"
