@@ -75,9 +75,12 @@ class _RoundTrips:
     def __init__(self, store: DynamoDBStore) -> None:
         self.events = store.dynamodb_table().client.meta.events
         self.count = 0
+        self.transactions = 0
 
-    def _seen(self, **kwargs: Any) -> None:
+    def _seen(self, request: Any, **kwargs: Any) -> None:
         self.count += 1
+        if b"TransactWriteItems" in request.headers.get("X-Amz-Target", b""):
+            self.transactions += 1
 
     def __enter__(self) -> _RoundTrips:
         self.events.register("before-send.dynamodb", self._seen)
@@ -165,6 +168,7 @@ def measure(
                 with _RoundTrips(store) as counter:
                     sample = _timed(partial(library_import, store, path, mode))
                 sample["round_trips_per_1000"] = counter.count * 1000 / max(1, sample["items"])
+                sample["transactions"] = counter.transactions
             samples[name].append(sample)
             if exported is None and sample["items"] == count:
                 exported = store  # kept for the exports
@@ -196,6 +200,8 @@ def measure(
         "server": server.name,
         "items": count,
         "create_only_round_trips_per_1000": median(trips),
+        # One refused TransactWriteItems means the server has none: single puts followed.
+        "create_only_transactional": min(s["transactions"] for s in samples[CREATE_ONLY]) > 1,
         "create_only_items": create_only_items or count,
         "import_rounds": import_rounds,
         "export_rounds": export_rounds,

@@ -136,6 +136,8 @@ def _print_bulk(servers: list[dict[str, Any]]) -> None:
             print(f"  {name:<48}{ratio:>7.3f}x  (>= {server['target']}x {verdict})")
         trips = server["create_only_round_trips_per_1000"]
         verdict = "met" if trips <= 10 else "MISSED"
+        if not server["create_only_transactional"]:
+            verdict = "n/a: no transactions on this server, single conditional puts"
         print(
             f"  create-only round trips per 1,000 items {trips:>9.1f}  (<= 10 {verdict}; "
             f"create-only imported {server['create_only_items']} items)"
