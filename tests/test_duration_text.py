@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from approvals.duration_text import MAX_NANOSECONDS, parse_duration, parse_duration_ns
-from tests.gobuild import go_program
+from tests.gobuild import go_build
+from tests.helpers import FIXTURES
 
 ACCEPTED = [
     ("0", 0),
@@ -124,7 +125,7 @@ def generated_texts(count: int) -> list[str]:
 
 def go_parse(texts: list[str], tmp_path: Path) -> list[dict[str, object]]:
     """What Go's time.ParseDuration makes of each text (tests/fixtures/go/parseduration.go)."""
-    binary = go_program("parseduration", tmp_path)
+    binary = go_build(FIXTURES / "go" / "parseduration.go", tmp_path / "parseduration")
     result = subprocess.run(
         [str(binary)],
         input="".join(f"{text}\n" for text in texts),

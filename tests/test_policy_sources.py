@@ -21,8 +21,8 @@ from botocore.config import Config
 
 from approvals import ApprovalPolicy, StoreError, StoreUnavailable, ValidationError
 from approvals.policy import AutoApprove, TimeWindow
-from tests.gobuild import go_program
-from tests.helpers import REGION
+from tests.gobuild import go_build
+from tests.helpers import FIXTURES, REGION
 from tests.policy_support import EXAMPLE
 
 # -- SSM -------------------------------------------------------------------------------------
@@ -121,7 +121,8 @@ YAML_V3 = {"gopkg.in/yaml.v3": "golang-gopkg-yaml.v3-dev"}
 @pytest.fixture(scope="module")
 def go_decoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """tests/fixtures/go/policyyaml.go: the Go service's policy types decoded by yaml.v3."""
-    return go_program("policyyaml", tmp_path_factory.mktemp("go"), packages=YAML_V3)
+    output = tmp_path_factory.mktemp("go") / "policyyaml"
+    return go_build(FIXTURES / "go" / "policyyaml.go", output, packages=YAML_V3)
 
 
 def go_decode(decoder: Path, documents: list[str]) -> list[dict[str, Any]]:

@@ -7,24 +7,17 @@ from pathlib import Path
 import pytest
 
 from approvals import DynamoDBStore
+from tests.gobuild import go_build
 from tests.helpers import REGION
-from tests.interop.gorunner import GoClient, Interop, build_goclient, missing_toolchain
-from tests.servers.plugin import _unavailable, unique_table_name
+from tests.interop.gorunner import GO_SOURCE, SDK_PACKAGES, GoClient, Interop
+from tests.servers.plugin import unique_table_name
 
 
 @pytest.fixture(scope="session")
 def go_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The Go client, built once per session (skips locally, fails in CI, without Go)."""
-    reason = missing_toolchain()
-    if reason is not None:
-        _unavailable(reason)
-    directory = tmp_path_factory.mktemp("goclient")
-    binary = directory / "goclient"
-    try:
-        build_goclient(binary, directory / "gocache")
-    except RuntimeError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    return binary
+    output = tmp_path_factory.mktemp("goclient") / "goclient"
+    return go_build(GO_SOURCE, output, packages=SDK_PACKAGES)
 
 
 @pytest.fixture

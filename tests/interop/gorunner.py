@@ -7,8 +7,6 @@ the AWS SDK for Go v2 (``golang-github-aws-aws-sdk-go-v2-dev``, under ``/usr/sha
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,18 +17,17 @@ from approvals import DynamoDBStore
 from tests.servers.plugin import dynamodb_client
 
 GO_SOURCE = Path(__file__).resolve().parent / "goclient"
-#: Where Debian's golang-*-dev packages put Go source: the GOPATH the client builds against.
-DEBIAN_GOPATH = Path("/usr/share/gocode")
-INSTALL_COMMAND = "apt-get install golang-go golang-github-aws-aws-sdk-go-v2-dev"
-#: The Go packages the client imports besides the standard library.
-SDK_PACKAGES = (
-    "github.com/aws/aws-sdk-go-v2/aws",
-    "github.com/aws/aws-sdk-go-v2/credentials",
-    "github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue",
-    "github.com/aws/aws-sdk-go-v2/service/dynamodb",
-    "github.com/aws/smithy-go",
-)
-BUILD_TIMEOUT_S = 600
+#: The Go packages the client imports besides the standard library, and their Debian package.
+SDK_PACKAGES = {
+    path: "golang-github-aws-aws-sdk-go-v2-dev"
+    for path in (
+        "github.com/aws/aws-sdk-go-v2/aws",
+        "github.com/aws/aws-sdk-go-v2/credentials",
+        "github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue",
+        "github.com/aws/aws-sdk-go-v2/service/dynamodb",
+        "github.com/aws/smithy-go",
+    )
+}
 RUN_TIMEOUT_S = 120
 
 #: The client's exit codes (see goclient/main.go) and the error kinds it prints with them.
@@ -43,51 +40,6 @@ EXIT_CODES = {
     "validation": 6,
     "invalid_state": 7,
 }
-
-
-def missing_toolchain() -> str | None:
-    """Why the client cannot be built here, or None when Go and every SDK package are present."""
-    if shutil.which("go") is None:
-        return f"go is not on PATH: {INSTALL_COMMAND}"
-    missing = [p for p in SDK_PACKAGES if not (DEBIAN_GOPATH / "src" / p).is_dir()]
-    if missing:
-        names = ", ".join(missing)
-        return f"Go packages missing under {DEBIAN_GOPATH}/src: {names}: {INSTALL_COMMAND}"
-    return None
-
-
-def build_goclient(output: Path, cache_dir: Path) -> None:
-    """Build the client to ``output`` without network access; RuntimeError with Go's output.
-
-    ``cache_dir`` is the Go build cache when the environment names none (no GOCACHE, HOME or
-    XDG_CACHE_HOME).
-    """
-    env = dict(os.environ)
-    env.update(
-        GO111MODULE="off",
-        GOPROXY="off",
-        GOFLAGS="",
-        GOPATH=str(DEBIAN_GOPATH),
-        # Pure Go: no C compiler needed, the same binary whatever the machine has.
-        CGO_ENABLED="0",
-    )
-    if not any(env.get(name) for name in ("GOCACHE", "HOME", "XDG_CACHE_HOME")):
-        env["GOCACHE"] = str(cache_dir)
-    command = ["go", "build", "-o", str(output), "."]
-    result = subprocess.run(
-        command,
-        cwd=GO_SOURCE,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=BUILD_TIMEOUT_S,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(
-            f"`{' '.join(command)}` in {GO_SOURCE} failed ({result.returncode}):\n"
-            f"{result.stdout}{result.stderr}"
-        )
 
 
 @dataclass(frozen=True)
