@@ -67,6 +67,11 @@ def _notifying_memory(request: pytest.FixtureRequest) -> Store:
     return NotifyingStore(MemoryStore(), LoggingNotifier())
 
 
+def _notifying_moto(request: pytest.FixtureRequest) -> Store:
+    # A wrapped DynamoDBStore: bulk paths must still find its table (store.dynamodb_table()).
+    return NotifyingStore(_moto(request), LoggingNotifier())
+
+
 # Backends of the store contract suite: name -> factory. Later backends (servers, wrappers)
 # register themselves here.
 STORE_BACKENDS: dict[str, Callable[[pytest.FixtureRequest], Store]] = {
@@ -75,6 +80,7 @@ STORE_BACKENDS: dict[str, Callable[[pytest.FixtureRequest], Store]] = {
     "moto-server": _moto_server,
     "dynalite": _dynalite,
     "notifying-memory": _notifying_memory,
+    "notifying-moto": _notifying_moto,
     "sqlite": _sqlite,
 }
 
