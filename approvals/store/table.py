@@ -111,7 +111,8 @@ class DynamoDBTable:
             return self.converter.to_item(request)
         except (ValueError, TypeError, AttributeError) as exc:
             raise ValidationError(
-                f"the request cannot be written as an item ({exc})", request_id=request.id
+                f"the request cannot be written as an item ({exc})",
+                request_id=getattr(request, "id", None),
             ) from exc
 
     def to_request(self, item: Mapping[str, Any]) -> Request:
