@@ -151,10 +151,11 @@ def _print_scaling(servers: list[dict[str, Any]]) -> None:
             "  export by segments: "
             + ", ".join(f"{r['segments']}: {r['items_per_s']:.0f}" for r in server["export"])
         )
-        print(
-            "  import by workers:  "
-            + ", ".join(f"{r['workers']}: {r['items_per_s']:.0f}" for r in server["import"])
-        )
+        if server["import"]:
+            print(
+                "  import by workers:  "
+                + ", ".join(f"{r['workers']}: {r['items_per_s']:.0f}" for r in server["import"])
+            )
 
 
 def _print_memory(part: dict[str, Any]) -> None:
@@ -277,6 +278,7 @@ def run(parts: list[str], sizes: Sizes, output: Path) -> dict[str, Any]:
                     requests,
                     workdir,
                     export_repeats=1 if server.name == "moto-server" else 5,
+                    import_curve=server.name == "dynalite",  # the one without transactions
                 )
                 for server in servers
             ]
