@@ -28,10 +28,10 @@ _EXPORTS = {
     "Request": "approvals.request",
     "RequestStatus": "approvals.request",
     "find_approved_request": "approvals.request",
-    "identity_key": "approvals.request",
+    "identity_key": "approvals.identity",
     "is_valid_request_id": "approvals.request",
     "new_request_id": "approvals.request",
-    "same_identity": "approvals.request",
+    "same_identity": "approvals.identity",
     "AccessDenied": "approvals.errors",
     "ApprovalsError": "approvals.errors",
     "ConcurrentModification": "approvals.errors",
@@ -78,109 +78,65 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:
     from approvals.errors import (
         AccessDenied as AccessDenied,
-    )
-    from approvals.errors import (
         ApprovalsError as ApprovalsError,
-    )
-    from approvals.errors import (
         ConcurrentModification as ConcurrentModification,
-    )
-    from approvals.errors import (
         InvalidStateTransition as InvalidStateTransition,
-    )
-    from approvals.errors import (
         RequestExists as RequestExists,
-    )
-    from approvals.errors import (
         RequestNotFound as RequestNotFound,
-    )
-    from approvals.errors import (
         StoreError as StoreError,
-    )
-    from approvals.errors import (
         StoreUnavailable as StoreUnavailable,
-    )
-    from approvals.errors import (
         TableNotFound as TableNotFound,
-    )
-    from approvals.errors import (
         Throttled as Throttled,
-    )
-    from approvals.errors import (
         ValidationError as ValidationError,
     )
     from approvals.events import (
         Event as Event,
-    )
-    from approvals.events import (
         EventKind as EventKind,
-    )
-    from approvals.events import (
         NotificationError as NotificationError,
-    )
-    from approvals.events import (
         Notifier as Notifier,
-    )
-    from approvals.events import (
         NotifyingStore as NotifyingStore,
     )
-    from approvals.model import RequestModel as RequestModel
-    from approvals.model import bind_model as bind_model
-    from approvals.policy import ApprovalPolicy as ApprovalPolicy
-    from approvals.policy import ApprovalRule as ApprovalRule
-    from approvals.request import (
-        AUTO_APPROVED_COMMENT as AUTO_APPROVED_COMMENT,
-    )
-    from approvals.request import (
-        DEFAULT_QUERY_LIMIT as DEFAULT_QUERY_LIMIT,
-    )
-    from approvals.request import (
-        DEFAULT_REQUEST_TTL as DEFAULT_REQUEST_TTL,
-    )
-    from approvals.request import (
-        IMMUTABLE_FIELDS as IMMUTABLE_FIELDS,
-    )
-    from approvals.request import (
-        MAX_APPROVER_COMMENT_LENGTH as MAX_APPROVER_COMMENT_LENGTH,
-    )
-    from approvals.request import (
-        MAX_DURATION as MAX_DURATION,
-    )
-    from approvals.request import (
-        MAX_JUSTIFICATION_LENGTH as MAX_JUSTIFICATION_LENGTH,
-    )
-    from approvals.request import (
-        MAX_QUERY_LIMIT as MAX_QUERY_LIMIT,
-    )
-    from approvals.request import (
-        MIN_JUSTIFICATION_LENGTH as MIN_JUSTIFICATION_LENGTH,
-    )
-    from approvals.request import (
-        REQUEST_ID_LENGTH as REQUEST_ID_LENGTH,
-    )
-    from approvals.request import (
-        Request as Request,
-    )
-    from approvals.request import (
-        RequestStatus as RequestStatus,
-    )
-    from approvals.request import (
-        find_approved_request as find_approved_request,
-    )
-    from approvals.request import (
+    from approvals.identity import (
         identity_key as identity_key,
-    )
-    from approvals.request import (
-        is_valid_request_id as is_valid_request_id,
-    )
-    from approvals.request import (
-        new_request_id as new_request_id,
-    )
-    from approvals.request import (
         same_identity as same_identity,
     )
-    from approvals.store.base import Store as Store
-    from approvals.store.dynamodb import DynamoDBStore as DynamoDBStore
-    from approvals.store.memory import MemoryStore as MemoryStore
-    from approvals.store.sqlite import SQLiteStore as SQLiteStore
-    from approvals.store.table import DynamoDBTable as DynamoDBTable
+    from approvals.model import (
+        RequestModel as RequestModel,
+        bind_model as bind_model,
+    )
+    from approvals.policy import (
+        ApprovalPolicy as ApprovalPolicy,
+        ApprovalRule as ApprovalRule,
+    )
+    from approvals.request import (
+        AUTO_APPROVED_COMMENT as AUTO_APPROVED_COMMENT,
+        DEFAULT_QUERY_LIMIT as DEFAULT_QUERY_LIMIT,
+        DEFAULT_REQUEST_TTL as DEFAULT_REQUEST_TTL,
+        IMMUTABLE_FIELDS as IMMUTABLE_FIELDS,
+        MAX_APPROVER_COMMENT_LENGTH as MAX_APPROVER_COMMENT_LENGTH,
+        MAX_DURATION as MAX_DURATION,
+        MAX_JUSTIFICATION_LENGTH as MAX_JUSTIFICATION_LENGTH,
+        MAX_QUERY_LIMIT as MAX_QUERY_LIMIT,
+        MIN_JUSTIFICATION_LENGTH as MIN_JUSTIFICATION_LENGTH,
+        REQUEST_ID_LENGTH as REQUEST_ID_LENGTH,
+        Request as Request,
+        RequestStatus as RequestStatus,
+        find_approved_request as find_approved_request,
+        is_valid_request_id as is_valid_request_id,
+        new_request_id as new_request_id,
+    )
+    from approvals.store.base import (
+        Store as Store,
+    )
+    from approvals.store.dynamodb import (
+        DynamoDBStore as DynamoDBStore,
+    )
+    from approvals.store.memory import (
+        MemoryStore as MemoryStore,
+    )
+    from approvals.store.sqlite import (
+        SQLiteStore as SQLiteStore,
+    )
+    from approvals.store.table import (
+        DynamoDBTable as DynamoDBTable,
+    )

@@ -1,17 +1,34 @@
-"""The user name an AWS caller acts as, derived from its ARN exactly as the Go service does.
+"""Who people are: when two names are the same person, and the name an AWS caller acts as.
 
-Pure Python: no AWS import. The command line asks STS GetCallerIdentity for the caller's ARN and
-records the name derived here as requester or approver, so both sides name people alike.
+Identities are compared after NFKC normalisation and casefolding (``Alice`` is ``alice``); stored
+values keep their spelling. The command line asks STS GetCallerIdentity for the caller's ARN and
+records the name :func:`user_from_arn` derives, exactly as the Go service does. Pure Python.
 """
 
 from __future__ import annotations
 
+import unicodedata
+
 from approvals.errors import ValidationError
 
-__all__ = ["MAX_USER_NAME_LENGTH", "user_from_arn"]
+__all__ = ["MAX_USER_NAME_LENGTH", "identity_key", "same_identity", "user_from_arn"]
 
 MAX_USER_NAME_LENGTH = 20
 """The Go service cuts a derived user name to this many characters."""
+
+
+def identity_key(name: str) -> str:
+    """Return the form in which two identities are compared: NFKC-normalised and casefolded.
+
+    ``identity_key("Alice") == identity_key("alice")``; stored values keep their own spelling.
+    """
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
+
+
+def same_identity(a: str, b: str) -> bool:
+    """True when ``a`` and ``b`` name the same person (compared by :func:`identity_key`)."""
+    return identity_key(a) == identity_key(b)
+
 
 _PARTITIONS = frozenset({"aws", "aws-cn", "aws-us-gov"})
 _ACCOUNT_ID_LENGTH = 12

@@ -27,12 +27,10 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    ConnectionError as NetworkError,
     HTTPClientError,
     NoCredentialsError,
     PartialCredentialsError,
-)
-from botocore.exceptions import (
-    ConnectionError as NetworkError,
 )
 
 from approvals.errors import ValidationError

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
 from approvals.errors import InvalidStateTransition, ValidationError
+from approvals.identity import same_identity
 
 __all__ = [
     "AUTO_APPROVED_COMMENT",
@@ -43,10 +44,8 @@ __all__ = [
     "Request",
     "RequestStatus",
     "find_approved_request",
-    "identity_key",
     "is_valid_request_id",
     "new_request_id",
-    "same_identity",
 ]
 
 DEFAULT_REQUEST_TTL = timedelta(hours=24)
@@ -115,19 +114,6 @@ def new_request_id() -> str:
 def is_valid_request_id(value: object) -> bool:
     """Return True when ``value`` is exactly 16 lowercase hex characters."""
     return isinstance(value, str) and _REQUEST_ID.fullmatch(value) is not None
-
-
-def identity_key(name: str) -> str:
-    """Return the form in which two identities are compared: NFKC-normalised and casefolded.
-
-    ``identity_key("Alice") == identity_key("alice")``; stored values keep their own spelling.
-    """
-    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
-
-
-def same_identity(a: str, b: str) -> bool:
-    """True when ``a`` and ``b`` name the same person (compared by :func:`identity_key`)."""
-    return identity_key(a) == identity_key(b)
 
 
 def _utc_now() -> datetime:

@@ -7,8 +7,7 @@ import pickle
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from approvals.attributes import GoDurationAttribute, RFC3339TimeAttribute, StoredDuration
 from approvals.times import StoredTime, format_time, parse_time

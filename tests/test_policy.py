@@ -15,8 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, example, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from approvals import ApprovalPolicy, ApprovalRule, ValidationError
 from approvals.policy import AutoApprove, TimeWindow

@@ -7,8 +7,7 @@ import unicodedata
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from approvals import (
     MAX_DURATION,

@@ -12,13 +12,13 @@ from approvals.cli.app import CommandError, Session, cli, json_option, pass_sess
 from approvals.cli.output import Output
 from approvals.cli.params import duration_option_value, request_id_argument
 from approvals.errors import ValidationError
+from approvals.identity import same_identity
 from approvals.request import (
     DEFAULT_QUERY_LIMIT,
     DEFAULT_REQUEST_TTL,
     MAX_QUERY_LIMIT,
     Request,
     RequestStatus,
-    same_identity,
 )
 
 __all__ = ["approve", "cancel", "deny", "get", "list_requests", "submit"]

@@ -32,7 +32,8 @@ from datetime import timedelta
 from typing import Any, Final, Literal
 
 from approvals.errors import ConcurrentModification, RequestNotFound, ValidationError
-from approvals.request import Request, is_valid_request_id, same_identity
+from approvals.identity import same_identity
+from approvals.request import Request, is_valid_request_id
 from approvals.store import Store
 from approvals.times import stored_form
 

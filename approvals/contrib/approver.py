@@ -31,7 +31,8 @@ from approvals.errors import (
     StoreError,
     ValidationError,
 )
-from approvals.request import Request, RequestStatus, same_identity
+from approvals.identity import same_identity
+from approvals.request import Request, RequestStatus
 from approvals.store import Store
 
 from . import api

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from approvals.errors import ValidationError
-from approvals.request import Request, same_identity
+from approvals.identity import same_identity
+from approvals.request import Request
 
 from .http import HTTPProblem
 

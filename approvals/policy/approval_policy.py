@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from approvals.errors import ValidationError
+from approvals.identity import same_identity
 from approvals.policy.loader import load_rules
 from approvals.policy.rules import ApprovalRule, check_unique_names, problem
 from approvals.policy.ssm import read_parameter
-from approvals.request import AUTO_APPROVED_COMMENT, Request, RequestStatus, same_identity
+from approvals.request import AUTO_APPROVED_COMMENT, Request, RequestStatus
 
 __all__ = ["ApprovalPolicy"]
 

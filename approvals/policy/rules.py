@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from approvals.errors import ValidationError
-from approvals.request import MAX_DURATION, Request, same_identity
+from approvals.identity import same_identity
+from approvals.request import MAX_DURATION, Request
 
 __all__ = [
     "WEEKDAYS",

@@ -10,8 +10,7 @@ import pytest
 pytest.importorskip("flask")
 
 import boto3
-from flask import Flask
-from flask import request as flask_request
+from flask import Flask, request as flask_request
 
 from approvals import DynamoDBStore, MemoryStore, Store
 from approvals.contrib.flask import Approvals, api_blueprint, proxy_user
