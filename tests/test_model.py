@@ -11,6 +11,7 @@ import pytest
 
 from approvals import DynamoDBStore, RequestModel, bind_model
 from approvals.model import all_of
+from approvals.store.base import ITEM_ATTRIBUTES
 from tests.helpers import REGION, make_dynamodb_store, new_request, new_table_name, terraform_table
 
 pytestmark = pytest.mark.usefixtures("moto")
@@ -161,3 +162,8 @@ def test_bind_model_gives_a_working_pynamodb_model() -> None:
     created = store.create(new_request())
     bound = bind_model(store.table_name, region=REGION)
     assert [item.id for item in bound.requester_index.query("alice")] == [created.id]
+
+
+def test_the_model_declares_exactly_the_item_attributes_every_store_writes() -> None:
+    declared = {attribute.attr_name for attribute in RequestModel.get_attributes().values()}
+    assert declared == set(ITEM_ATTRIBUTES)

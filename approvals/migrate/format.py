@@ -54,23 +54,11 @@ from typing import Any
 
 from approvals.errors import StoreError, ValidationError
 from approvals.migrate.protocol import RawItem
+from approvals.store.base import ITEM_ATTRIBUTES
 
 __all__ = ["EXTRA", "FIELDS", "NUMBER_FIELDS", "OPTIONAL_FIELDS", "decode_line", "encode_item"]
 
-FIELDS = (
-    "id",
-    "requester",
-    "profile",
-    "justification",
-    "duration",
-    "status",
-    "created_at",
-    "updated_at",
-    "expires_at",
-    "ttl",
-    "approver",
-    "approver_comment",
-)
+FIELDS = ITEM_ATTRIBUTES
 """The keys of a line, in the order they are written (``extra`` follows when present)."""
 OPTIONAL_FIELDS = frozenset({"ttl", "approver", "approver_comment"})
 NUMBER_FIELDS = frozenset({"duration", "ttl"})

@@ -23,6 +23,7 @@ from typing import Any
 from approvals.durations import StoredDuration, duration_ns
 from approvals.errors import StoreError
 from approvals.request import Request, RequestStatus
+from approvals.store.base import ITEM_ATTRIBUTES
 from approvals.times import parse_time, stored_form
 
 __all__ = [
@@ -37,20 +38,7 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 1
-COLUMNS = (
-    "id",
-    "requester",
-    "profile",
-    "justification",
-    "duration",
-    "status",
-    "created_at",
-    "updated_at",
-    "expires_at",
-    "ttl",
-    "approver",
-    "approver_comment",
-)
+COLUMNS = ITEM_ATTRIBUTES
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS requests (
         id TEXT NOT NULL PRIMARY KEY,

@@ -28,6 +28,7 @@ from approvals.request import (
 from approvals.times import instant_ns, stored_form
 
 __all__ = [
+    "ITEM_ATTRIBUTES",
     "Store",
     "check_key",
     "check_request",
@@ -43,6 +44,23 @@ __all__ = [
     "refusal",
     "same_token",
 ]
+
+
+ITEM_ATTRIBUTES = (
+    "id",
+    "requester",
+    "profile",
+    "justification",
+    "duration",
+    "status",
+    "created_at",
+    "updated_at",
+    "expires_at",
+    "ttl",
+    "approver",
+    "approver_comment",
+)
+"""The attributes of a stored request, in the Go service's table and every store's item form."""
 
 
 @runtime_checkable

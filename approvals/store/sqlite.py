@@ -47,20 +47,11 @@ _DELETE = "DELETE FROM requests WHERE id = ?"
 # immutable field, all compared as stored, as DynamoDBStore's condition compares them.
 _UPDATE = (
     "UPDATE requests SET status = ?, approver = ?, approver_comment = ?, updated_at = ?"
-    " WHERE id = ? AND updated_at = ? AND status = 'pending' AND requester = ? AND profile = ?"
-    " AND justification = ? AND duration = ? AND created_at = ? AND expires_at = ?"
-    f" RETURNING {', '.join(COLUMNS)}"
+    " WHERE id = ? AND updated_at = ? AND status = 'pending'"
+    + "".join(f" AND {name} = ?" for name in IMMUTABLE_FIELDS)
+    + f" RETURNING {', '.join(COLUMNS)}"
 )
 _PRIMARY_KEY_CONFLICT = 1555  # SQLITE_CONSTRAINT_PRIMARYKEY
-# The immutable fields in the order _UPDATE compares them.
-_LOCKED_IMMUTABLE = (
-    "requester",
-    "profile",
-    "justification",
-    "duration",
-    "created_at",
-    "expires_at",
-)
 _INDEXED = ("requester", "status", "profile")
 _DAY = 86_400.0
 
@@ -309,7 +300,7 @@ def _conditional_update(connection: sqlite3.Connection, request: Request) -> Req
             stored_form(token),
             row["id"],
             row["updated_at"],
-            *(row[name] for name in _LOCKED_IMMUTABLE),
+            *(row[name] for name in IMMUTABLE_FIELDS),
         ),
     ).fetchall()
     return decode(rows[0]) if rows else None
