@@ -7,7 +7,9 @@ same error for the same situation.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
@@ -29,6 +31,7 @@ from approvals.times import instant_ns, stored_form
 
 __all__ = [
     "ITEM_ATTRIBUTES",
+    "IndexedQueries",
     "Store",
     "check_key",
     "check_request",
@@ -289,3 +292,84 @@ def refusal(stored: Request | None, request: Request) -> ApprovalsError | None:
             request_id=request.id,
         )
     return None
+
+
+class IndexedQueries:
+    """The Store protocol's six queries over one primitive every store implements:
+    :meth:`_index` yields the requests of one GSI partition in the index's order.
+
+    Input is checked here, once, for every store; the order every store returns comes from
+    :func:`newest_first`; a list reads one item past its limit, which shows where the last
+    item's second ends, most often without another page.
+    """
+
+    def _index(
+        self, operation: str, name: str, value: str, bound: str | None, page_size: int | None
+    ) -> Iterator[Request]:
+        """Yield the requests whose ``name`` (requester, status or profile) is ``value``, by
+        created_at string descending, from ``bound`` (inclusive) when given, fetched in pages of
+        ``page_size`` (None: the store's own size)."""
+        raise NotImplementedError
+
+    def _one_operation(self, operation: str) -> AbstractContextManager[object]:
+        """The context a whole list runs in (DynamoDBStore: one log record for all its pages)."""
+        return nullcontext()
+
+    def iter_by_requester(
+        self, requester: str, *, until: datetime | None = None
+    ) -> Iterator[Request]:
+        """Yield every request of ``requester``, newest first, fetched lazily.
+
+        With ``until``, start at the requests created at or before it (for pagination).
+        """
+        check_key("requester", requester)
+        return self._ordered("iter_by_requester", "requester", requester, until)
+
+    def iter_by_status(
+        self, status: RequestStatus, *, until: datetime | None = None
+    ) -> Iterator[Request]:
+        """Yield every request in ``status``, newest first (from ``until``), fetched lazily."""
+        wanted = check_status(status)
+        return self._ordered("iter_by_status", "status", wanted.value, until)
+
+    def iter_by_profile(self, profile: str, *, until: datetime | None = None) -> Iterator[Request]:
+        """Yield every request for ``profile``, newest first (from ``until``), fetched lazily."""
+        check_key("profile", profile)
+        return self._ordered("iter_by_profile", "profile", profile, until)
+
+    def list_by_requester(self, requester: str, limit: int = DEFAULT_QUERY_LIMIT) -> list[Request]:
+        """Return up to ``limit`` requests of ``requester``, newest first."""
+        check_key("requester", requester)
+        return self._list("list_by_requester", "requester", requester, limit)
+
+    def list_by_status(
+        self, status: RequestStatus, limit: int = DEFAULT_QUERY_LIMIT
+    ) -> list[Request]:
+        """Return up to ``limit`` requests in ``status``, newest first."""
+        wanted = check_status(status)
+        return self._list("list_by_status", "status", wanted.value, limit)
+
+    def list_by_profile(self, profile: str, limit: int = DEFAULT_QUERY_LIMIT) -> list[Request]:
+        """Return up to ``limit`` requests for ``profile``, newest first."""
+        check_key("profile", profile)
+        return self._list("list_by_profile", "profile", profile, limit)
+
+    def _ordered(
+        self,
+        operation: str,
+        name: str,
+        value: str,
+        until: datetime | None,
+        page_size: int | None = None,
+    ) -> Iterator[Request]:
+        check_until(until)
+        # Every item of until's own group is read (the index does not order within a second);
+        # newest_first drops those after until.
+        bound = None if until is None else index_bound(until)
+        return newest_first(self._index(operation, name, value, bound, page_size), until)
+
+    def _list(self, operation: str, name: str, value: str, limit: int) -> list[Request]:
+        wanted = effective_limit(limit)
+        with self._one_operation(operation):
+            found = self._ordered(operation, name, value, None, wanted + 1)
+            return list(itertools.islice(found, wanted))

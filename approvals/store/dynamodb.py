@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import logging
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
@@ -14,16 +14,11 @@ from pynamodb.constants import PAY_PER_REQUEST_BILLING_MODE
 
 from approvals.errors import ConcurrentModification, RequestExists, RequestNotFound
 from approvals.model import DEFAULT_TABLE_NAME, RequestModel, bind_model
-from approvals.request import DEFAULT_QUERY_LIMIT, IMMUTABLE_FIELDS, Request, RequestStatus
+from approvals.request import IMMUTABLE_FIELDS, Request, RequestStatus
 from approvals.store.base import (
-    check_key,
+    IndexedQueries,
     check_request,
     check_request_id,
-    check_status,
-    check_until,
-    effective_limit,
-    index_bound,
-    newest_first,
     refusal,
 )
 from approvals.store.settings import check_table_name, connection_settings
@@ -38,7 +33,7 @@ logger = logging.getLogger("approvals")
 _TTL_UNSUPPORTED = {"UnknownOperationException", "NotImplemented", "UnsupportedOperation"}
 
 
-class DynamoDBStore:
+class DynamoDBStore(IndexedQueries):
     """A :class:`~approvals.store.Store` on a DynamoDB table in the Go service's format.
 
     Usage::
@@ -168,51 +163,6 @@ class DynamoDBStore:
         with self._table.operation("delete", request_id):
             self._table.client.delete_item(TableName=self.table_name, Key=_key(request_id))
 
-    # -- queries -------------------------------------------------------------------------
-
-    def iter_by_requester(
-        self, requester: str, *, until: datetime | None = None
-    ) -> Iterator[Request]:
-        """Yield every request of ``requester``, newest first, page by page.
-
-        With ``until``, the query starts at ``created_at <= until`` in the GSI (a value read from
-        the table compares as its stored string, exactly as the index orders it).
-        """
-        check_key("requester", requester)
-        check_until(until)
-        return self._query("iter_by_requester", "requester", requester, until=until)
-
-    def iter_by_status(
-        self, status: RequestStatus, *, until: datetime | None = None
-    ) -> Iterator[Request]:
-        """Yield every request in ``status`` (from ``until``), newest first, page by page."""
-        wanted = check_status(status)
-        check_until(until)
-        return self._query("iter_by_status", "status", wanted.value, until=until)
-
-    def iter_by_profile(self, profile: str, *, until: datetime | None = None) -> Iterator[Request]:
-        """Yield every request for ``profile`` (from ``until``), newest first, page by page."""
-        check_key("profile", profile)
-        check_until(until)
-        return self._query("iter_by_profile", "profile", profile, until=until)
-
-    def list_by_requester(self, requester: str, limit: int = DEFAULT_QUERY_LIMIT) -> list[Request]:
-        """Return up to ``limit`` requests of ``requester``, newest first."""
-        check_key("requester", requester)
-        return self._list("list_by_requester", "requester", requester, limit)
-
-    def list_by_status(
-        self, status: RequestStatus, limit: int = DEFAULT_QUERY_LIMIT
-    ) -> list[Request]:
-        """Return up to ``limit`` requests in ``status``, newest first."""
-        wanted = check_status(status)
-        return self._list("list_by_status", "status", wanted.value, limit)
-
-    def list_by_profile(self, profile: str, limit: int = DEFAULT_QUERY_LIMIT) -> list[Request]:
-        """Return up to ``limit`` requests for ``profile``, newest first."""
-        check_key("profile", profile)
-        return self._list("list_by_profile", "profile", profile, limit)
-
     # -- table management ----------------------------------------------------------------
 
     def create_table(self, wait: bool = True) -> None:
@@ -267,38 +217,31 @@ class DynamoDBStore:
         item = self._raw_get(request_id)
         return None if item is None else self._table.to_request(item)
 
-    def _query(
-        self,
-        operation: str,
-        key_name: str,
-        key: str,
-        limit: int | None = None,
-        *,
-        until: datetime | None = None,
+    def _index(
+        self, operation: str, name: str, value: str, bound: str | None, page_size: int | None
     ) -> Iterator[Request]:
-        """Yield the requests of one GSI partition (``key_name`` = ``key``), newest first.
-
-        Every item of until's own group is read (the index does not order within a second);
-        newest_first drops those after until. ``limit`` is the page size.
-        """
+        """Query the GSI of ``name`` for ``value`` (from ``bound``), newest created_at first."""
         model = self.model
-        index = getattr(model, f"{key_name}_index")
-        hash_key, range_key = getattr(model, key_name), model.created_at
+        index = getattr(model, f"{name}_index")
+        hash_key, range_key = getattr(model, name), model.created_at
         params: dict[str, Any] = {
             "TableName": self.table_name,
             "IndexName": index.Meta.index_name,
             "KeyConditionExpression": "#0 = :0",
             "ExpressionAttributeNames": {"#0": hash_key.attr_name},
-            "ExpressionAttributeValues": {":0": {hash_key.attr_type: hash_key.serialize(key)}},
+            "ExpressionAttributeValues": {":0": {hash_key.attr_type: hash_key.serialize(value)}},
             "ScanIndexForward": False,
         }
-        if until is not None:
+        if bound is not None:
             params["KeyConditionExpression"] = "#0 = :0 AND #1 <= :1"
             params["ExpressionAttributeNames"]["#1"] = range_key.attr_name
-            params["ExpressionAttributeValues"][":1"] = {range_key.attr_type: index_bound(until)}
-        if limit is not None:
-            params["Limit"] = limit
-        return newest_first(self._pages(operation, params), until)
+            params["ExpressionAttributeValues"][":1"] = {range_key.attr_type: bound}
+        if page_size is not None:
+            params["Limit"] = page_size
+        return self._pages(operation, params)
+
+    def _one_operation(self, operation: str) -> AbstractContextManager[object]:
+        return self._table.operation(operation)  # one record for a whole list, not one per page
 
     def _pages(self, operation: str, params: dict[str, Any]) -> Iterator[Request]:
         """Yield the requests of every page of the Query ``params``, one operation per page."""
@@ -312,14 +255,6 @@ class DynamoDBStore:
             if not last:
                 return
             params = {**params, "ExclusiveStartKey": last}
-
-    def _list(self, operation: str, key_name: str, key: str, limit: int) -> list[Request]:
-        wanted = effective_limit(limit)
-        with self._table.operation(operation):  # one record for the whole list, not one per page
-            # One item past the limit shows where the last item's second ends, most often
-            # without a second page.
-            found = self._query(operation, key_name, key, wanted + 1)
-            return list(itertools.islice(found, wanted))
 
     def _ensure_ttl(self) -> None:
         client = self._table.client

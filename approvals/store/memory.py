@@ -9,17 +9,12 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 
 from approvals.errors import RequestExists, RequestNotFound
-from approvals.request import DEFAULT_QUERY_LIMIT, Request, RequestStatus
+from approvals.request import Request
 from approvals.store.base import (
-    check_key,
+    IndexedQueries,
     check_request,
     check_request_id,
-    check_status,
-    check_until,
     check_update_input,
-    effective_limit,
-    index_bound,
-    newest_first,
     refusal,
 )
 from approvals.times import next_token, stored, stored_form
@@ -27,7 +22,7 @@ from approvals.times import next_token, stored, stored_form
 __all__ = ["MemoryStore"]
 
 
-class MemoryStore:
+class MemoryStore(IndexedQueries):
     """A thread-safe in-memory :class:`~approvals.store.Store` with the same rules as DynamoDB.
 
     Requests are copied in and out, so callers never share state with the store. Useful as the
@@ -93,53 +88,16 @@ class MemoryStore:
         with self._lock:
             self._items.pop(request_id, None)
 
-    def iter_by_requester(
-        self, requester: str, *, until: datetime | None = None
+    def _index(
+        self, operation: str, name: str, value: str, bound: str | None, page_size: int | None
     ) -> Iterator[Request]:
-        """Yield every request of ``requester`` (created at or before ``until``), newest first."""
-        check_key("requester", requester)
-        return iter(self._matching(lambda r: r.requester == requester, until))
-
-    def iter_by_status(
-        self, status: RequestStatus, *, until: datetime | None = None
-    ) -> Iterator[Request]:
-        """Yield every request in ``status`` (created at or before ``until``), newest first."""
-        wanted = check_status(status)
-        return iter(self._matching(lambda r: r.status is wanted, until))
-
-    def iter_by_profile(self, profile: str, *, until: datetime | None = None) -> Iterator[Request]:
-        """Yield every request for ``profile`` (created at or before ``until``), newest first."""
-        check_key("profile", profile)
-        return iter(self._matching(lambda r: r.profile == profile, until))
-
-    def list_by_requester(self, requester: str, limit: int = DEFAULT_QUERY_LIMIT) -> list[Request]:
-        """Return up to ``limit`` requests of ``requester``, newest first."""
-        check_key("requester", requester)
-        return self._matching(lambda r: r.requester == requester)[: effective_limit(limit)]
-
-    def list_by_status(
-        self, status: RequestStatus, limit: int = DEFAULT_QUERY_LIMIT
-    ) -> list[Request]:
-        """Return up to ``limit`` requests in ``status``, newest first."""
-        wanted = check_status(status)
-        return self._matching(lambda r: r.status is wanted)[: effective_limit(limit)]
-
-    def list_by_profile(self, profile: str, limit: int = DEFAULT_QUERY_LIMIT) -> list[Request]:
-        """Return up to ``limit`` requests for ``profile``, newest first."""
-        check_key("profile", profile)
-        return self._matching(lambda r: r.profile == profile)[: effective_limit(limit)]
-
-    def _matching(
-        self, keep: Callable[[Request], bool], until: datetime | None = None
-    ) -> list[Request]:
-        check_until(until)
-        bound = None if until is None else index_bound(until)
         with self._lock:
             found = [
                 copy.deepcopy(r)
                 for r in self._items.values()
-                if keep(r) and (bound is None or stored_form(r.created_at) <= bound)
+                if str(getattr(r, name)) == value
+                and (bound is None or stored_form(r.created_at) <= bound)
             ]
-        # The order of a GSI (created_at strings descending), then the one every store returns.
+        # The order of a GSI: created_at strings descending.
         found.sort(key=lambda r: stored_form(r.created_at), reverse=True)
-        return list(newest_first(found, until))
+        return iter(found)

@@ -3,29 +3,22 @@
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator
-from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
 from approvals.durations import StoredDuration
 from approvals.errors import ConcurrentModification, RequestExists, RequestNotFound, ValidationError
-from approvals.request import DEFAULT_QUERY_LIMIT, IMMUTABLE_FIELDS, Request, RequestStatus
+from approvals.request import IMMUTABLE_FIELDS, Request, RequestStatus
 from approvals.store._sqlite import COLUMNS, Connections, decode, encode, translating
 from approvals.store.base import (
-    check_key,
+    IndexedQueries,
     check_request,
     check_request_id,
-    check_status,
-    check_until,
     check_update_input,
-    effective_limit,
-    index_bound,
-    newest_first,
     refusal,
 )
 from approvals.store.paths import default_path
@@ -56,7 +49,7 @@ _INDEXED = ("requester", "status", "profile")
 _DAY = 86_400.0
 
 
-class SQLiteStore:
+class SQLiteStore(IndexedQueries):
     """A :class:`~approvals.store.Store` in one SQLite file, with DynamoDBStore's semantics and
     wire strings, so export/import between the two is exact.
 
@@ -201,64 +194,12 @@ class SQLiteStore:
         with self._connections.lease("delete", request_id) as connection:
             connection.execute(_DELETE, (request_id,))
 
-    # -- queries -------------------------------------------------------------------------
-
-    def iter_by_requester(
-        self, requester: str, *, until: datetime | None = None
-    ) -> Iterator[Request]:
-        """Yield every request of ``requester``, newest first, read page by page.
-
-        With ``until``, start at the requests created at or before it.
-        """
-        check_key("requester", requester)
-        return self._query("iter_by_requester", "requester", requester, until, PAGE_SIZE)
-
-    def iter_by_status(
-        self, status: RequestStatus, *, until: datetime | None = None
-    ) -> Iterator[Request]:
-        """Yield every request in ``status`` (from ``until``), newest first, page by page."""
-        wanted = check_status(status)
-        return self._query("iter_by_status", "status", wanted.value, until, PAGE_SIZE)
-
-    def iter_by_profile(self, profile: str, *, until: datetime | None = None) -> Iterator[Request]:
-        """Yield every request for ``profile`` (from ``until``), newest first, page by page."""
-        check_key("profile", profile)
-        return self._query("iter_by_profile", "profile", profile, until, PAGE_SIZE)
-
-    def list_by_requester(self, requester: str, limit: int = DEFAULT_QUERY_LIMIT) -> list[Request]:
-        """Return up to ``limit`` requests of ``requester``, newest first."""
-        check_key("requester", requester)
-        return self._list("list_by_requester", "requester", requester, limit)
-
-    def list_by_status(
-        self, status: RequestStatus, limit: int = DEFAULT_QUERY_LIMIT
-    ) -> list[Request]:
-        """Return up to ``limit`` requests in ``status``, newest first."""
-        wanted = check_status(status)
-        return self._list("list_by_status", "status", wanted.value, limit)
-
-    def list_by_profile(self, profile: str, limit: int = DEFAULT_QUERY_LIMIT) -> list[Request]:
-        """Return up to ``limit`` requests for ``profile``, newest first."""
-        check_key("profile", profile)
-        return self._list("list_by_profile", "profile", profile, limit)
-
     # -- internals -----------------------------------------------------------------------
 
-    def _list(self, operation: str, column: str, key: str, limit: int) -> list[Request]:
-        wanted = effective_limit(limit)
-        # One row past the limit shows where the last item's second ends, most often without
-        # a second page.
-        query = self._query(operation, column, key, None, wanted + 1)
-        return list(itertools.islice(query, wanted))
-
-    def _query(
-        self, operation: str, column: str, key: str, until: datetime | None, page_size: int
+    def _index(
+        self, operation: str, name: str, value: str, bound: str | None, page_size: int | None
     ) -> Iterator[Request]:
-        check_until(until)
-        # Every row of until's own group is read (the index does not order within a second);
-        # newest_first drops those after until.
-        bound = None if until is None else index_bound(until)
-        return newest_first(self._rows(operation, column, key, bound, page_size), until)
+        return self._rows(operation, name, value, bound, page_size or PAGE_SIZE)
 
     def _rows(
         self, operation: str, column: str, key: str, bound: str | None, page_size: int
