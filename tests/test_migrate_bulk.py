@@ -67,6 +67,20 @@ def test_scan_with_a_status_yields_only_that_status(store: Store) -> None:
     assert found == {r.id for r in pending[1:]}
 
 
+def test_a_scan_reads_go_written_items_exactly_as_get_does(table: DynamoDBStore) -> None:
+    put_raw(table, GO_ITEMS.values())
+
+    scanned = {r.id: r for r in scan_requests(table, segments=2)}
+
+    assert scanned == {request_id: table.get(request_id) for request_id in GO_ITEMS}
+    for request in scanned.values():  # the stored strings, kept as the lock token
+        stored = table.get(request.id)
+        for name in ("created_at", "updated_at", "expires_at"):
+            assert getattr(getattr(request, name), "wire", None) == getattr(
+                getattr(stored, name), "wire", None
+            )
+
+
 def test_scan_arguments_are_checked_at_the_call() -> None:
     with pytest.raises(ValidationError, match="segments"):
         scan_requests(MemoryStore(), segments=0)
