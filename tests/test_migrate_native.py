@@ -191,6 +191,13 @@ def test_a_data_file_with_other_items_than_its_manifest_is_refused(tmp_path: Pat
         list(read_table_export(tmp_path).items())
 
 
+def test_a_summary_without_its_file_list_is_refused(tmp_path: Path) -> None:
+    export_dir = build_export(tmp_path, [[synthetic_item(1)]])
+    (export_dir / "manifest-summary.json").write_text("{}")
+    with pytest.raises(ValidationError, match="not an export's manifest summary"):
+        read_table_export(export_dir)
+
+
 def test_an_incremental_export_is_refused(tmp_path: Path) -> None:
     build_export(tmp_path, [[synthetic_item(1)]], exportType="INCREMENTAL_EXPORT")
     with pytest.raises(ValidationError, match="only full DYNAMODB_JSON"):

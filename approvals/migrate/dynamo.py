@@ -22,6 +22,7 @@ from approvals.migrate.throttle import (
     CapacityLimiter,
     backoff,
     consumed_units,
+    estimate_read_units,
     estimate_write_units,
 )
 from approvals.migrate.transact import put_new_transactions
@@ -119,7 +120,8 @@ class DynamoBackend:
             with self.table.operation("scan"):
                 response = self.table.client.scan(**request)
             if limiter is not None:
-                limiter.consume(consumed_units(response, fallback=options.page_size / 2))
+                items = response.get("Items") or []
+                limiter.consume(consumed_units(response, fallback=estimate_read_units(items)))
             key = response.get("LastEvaluatedKey")
             yield Page(segment, response.get("Items") or [], key)
             if key is None:

@@ -144,7 +144,14 @@ def read_table_export(location: str | os.PathLike[str], *, s3_client: Any = None
         source = _LocalSource(Path(location))
         where = f"{location}/"
     summary_key = _find_summary(source, prefix, where)
-    summary = json.loads(source.read(summary_key))
+    try:
+        summary = json.loads(source.read(summary_key))
+    except ValueError:
+        summary = None
+    if not isinstance(summary, dict) or not isinstance(summary.get("manifestFilesS3Key"), str):
+        raise ValidationError(
+            f"{where}{summary_key} is not an export's manifest summary", field="location"
+        )
     if summary.get("outputFormat", "DYNAMODB_JSON") != "DYNAMODB_JSON" or summary.get(
         "exportType", "FULL_EXPORT"
     ) != ("FULL_EXPORT"):

@@ -6,14 +6,21 @@ import math
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from approvals.errors import ValidationError
 
-__all__ = ["CapacityLimiter", "backoff", "consumed_units", "estimate_write_units"]
+__all__ = [
+    "CapacityLimiter",
+    "backoff",
+    "consumed_units",
+    "estimate_read_units",
+    "estimate_write_units",
+]
 
 _WRITE_UNIT_BYTES = 1024
+_READ_UNIT_BYTES = 4096
 _BACKOFF_BASE = 0.05
 _BACKOFF_CAP = 5.0
 
@@ -85,12 +92,22 @@ def consumed_units(response: Mapping[str, Any], *, fallback: float) -> float:
 
 def estimate_write_units(item: Mapping[str, Mapping[str, Any]]) -> float:
     """Return the write units DynamoDB charges for ``item``: one per started KiB of its size."""
+    return float(max(1, math.ceil(_size(item) / _WRITE_UNIT_BYTES)))
+
+
+def estimate_read_units(items: Iterable[Mapping[str, Mapping[str, Any]]]) -> float:
+    """Return the read units a strongly consistent Scan page of ``items`` costs: one per
+    started 4 KiB of their total size."""
+    return float(max(1, math.ceil(sum(_size(item) for item in items) / _READ_UNIT_BYTES)))
+
+
+def _size(item: Mapping[str, Mapping[str, Any]]) -> int:
     size = 0
     for name, value in item.items():
         size += len(name.encode("utf-8"))
         for scalar in value.values():
             size += len(str(scalar).encode("utf-8"))
-    return float(max(1, math.ceil(size / _WRITE_UNIT_BYTES)))
+    return size
 
 
 def backoff(attempt: int) -> float:
