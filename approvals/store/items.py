@@ -15,10 +15,11 @@ from pynamodb.attributes import Attribute
 from pynamodb.constants import ALL_NEW, ALL_OLD, NULL
 from pynamodb.exceptions import AttributeNullError
 
+from approvals.durations import StoredDuration
 from approvals.errors import StoreError
 from approvals.model import RequestModel
 from approvals.request import IMMUTABLE_FIELDS, Request, RequestStatus
-from approvals.times import StoredTime
+from approvals.times import StoredTime, parse_time
 
 __all__ = ["REQUIRED", "UPDATED_FIELDS", "ItemConverter"]
 
@@ -85,6 +86,27 @@ def _request_from_values(values: Mapping[str, Any]) -> Request:
     )
 
 
+def _plain_request(item: Mapping[str, Any]) -> Request:
+    """The Request of a well-formed item, read directly: exactly what the attribute-by-attribute
+    read returns for it. KeyError, TypeError or ValueError for anything else (a missing or NULL
+    attribute, another type, a malformed value, an unknown status)."""
+    if "ttl" in item:
+        int(item["ttl"]["N"])  # a Request holds no ttl, but a malformed one is refused
+    return Request(
+        id=item["id"]["S"],
+        requester=item["requester"]["S"],
+        profile=item["profile"]["S"],
+        justification=item["justification"]["S"],
+        duration=StoredDuration.from_nanoseconds(int(item["duration"]["N"])),
+        status=RequestStatus(item["status"]["S"]),
+        created_at=parse_time(item["created_at"]["S"]),
+        updated_at=parse_time(item["updated_at"]["S"]),
+        expires_at=parse_time(item["expires_at"]["S"]),
+        approver=item["approver"]["S"] if "approver" in item else "",
+        approver_comment=item["approver_comment"]["S"] if "approver_comment" in item else "",
+    )
+
+
 class ItemConverter:
     """Converts Requests to and from the raw items of one bound model.
 
@@ -96,6 +118,9 @@ class ItemConverter:
         attributes = model.get_attributes()
         self._key = model.id
         # Reads go in PynamoDB's attribute order, writes put the key first as PynamoDB does.
+        # Every attribute is stored under its own name (RequestModel declares no attr_name):
+        # well-formed items take the direct read of _plain_request.
+        self._plain_names = all(a.attr_name == name for name, a in attributes.items())
         self._readers = tuple(
             (name, attribute.attr_name, attribute.get_value, attribute.deserialize)
             for name, attribute in attributes.items()
@@ -135,6 +160,14 @@ class ItemConverter:
         Raises ValueError or AttributeDeserializationError for a malformed value, StoreError for
         a missing field or an unknown status.
         """
+        if self._plain_names:
+            try:
+                return _plain_request(item)
+            except (KeyError, TypeError, ValueError):
+                pass  # not a plain item: the attribute-by-attribute read says what is wrong
+        return self._checked_request(item)
+
+    def _checked_request(self, item: Mapping[str, Any]) -> Request:
         values: dict[str, Any] = {}
         for name, attr_name, get_value, deserialize in self._readers:
             typed = item.get(attr_name)
