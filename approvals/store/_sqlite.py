@@ -13,6 +13,7 @@ import calendar
 import os
 import sqlite3
 import threading
+import time
 import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -166,7 +167,7 @@ class Connections:
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
         connection = self._connect()
         try:
-            _prepare(connection, path)
+            _prepare_when_free(connection, path, timeout)
         except BaseException:
             connection.close()
             raise
@@ -290,6 +291,24 @@ def _close_idle_before_fork() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(before=_close_idle_before_fork)
+
+
+def _prepare_when_free(connection: sqlite3.Connection, path: Path, timeout: float) -> None:
+    """:func:`_prepare`, retried for up to ``timeout`` seconds while another connection holds
+    the file: switching a new file to WAL can be refused at once, without SQLite's busy wait,
+    while several processes open it for the first time."""
+    deadline = time.monotonic() + timeout
+    pause = 0.001
+    while True:
+        try:
+            _prepare(connection, path)
+            return
+        except sqlite3.OperationalError as exc:
+            code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+            if code not in (_BUSY, _LOCKED) or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
 
 
 def _prepare(connection: sqlite3.Connection, path: Path) -> None:
