@@ -20,13 +20,13 @@ import dataclasses
 import enum
 import re
 import secrets
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
 from approvals.errors import InvalidStateTransition, ValidationError
+from approvals.fields import check_identity, check_text
 from approvals.identity import same_identity
 
 __all__ = [
@@ -208,9 +208,16 @@ class Request:
                 f"id must be {REQUEST_ID_LENGTH} lowercase hex characters, got {self.id!r:.40}",
                 field="id",
             )
-        _check_identity("requester", self.requester, rid)
-        _check_identity("profile", self.profile, rid)
-        _check_justification(self.justification, rid)
+        check_identity("requester", self.requester, rid, maximum=MAX_IDENTITY_BYTES)
+        check_identity("profile", self.profile, rid, maximum=MAX_IDENTITY_BYTES)
+        check_text(
+            "justification",
+            self.justification,
+            rid,
+            minimum=MIN_JUSTIFICATION_LENGTH,
+            maximum=MAX_JUSTIFICATION_LENGTH,
+            unit="UTF-8 bytes",
+        )
         if not isinstance(self.status, RequestStatus):
             raise ValidationError(
                 f"status must be one of {_STATUS_VALUES}, got {self.status!r:.40}",
@@ -231,11 +238,22 @@ class Request:
                 raise ValidationError(
                     f"{name} must be a timezone-aware datetime", field=name, request_id=rid
                 )
+        self._validate_decision(rid)
+
+    def _validate_decision(self, rid: str) -> None:
+        # The approver and comment; a decided request has an approver who is not its requester.
         if not isinstance(self.approver, str):
             raise ValidationError("approver must be a string", field="approver", request_id=rid)
         if self.approver:
-            _check_identity("approver", self.approver, rid)
-        _check_comment(self.approver_comment, rid)
+            check_identity("approver", self.approver, rid, maximum=MAX_IDENTITY_BYTES)
+        check_text(
+            "approver_comment",
+            self.approver_comment,
+            rid,
+            minimum=0,
+            maximum=MAX_APPROVER_COMMENT_LENGTH,
+            unit="characters",
+        )
         if self.status in (RequestStatus.APPROVED, RequestStatus.DENIED):
             if not self.approver:
                 raise ValidationError(
@@ -337,62 +355,6 @@ class Request:
         )
         decided.validate()
         return decided
-
-
-def _check_identity(name: str, value: object, request_id: str | None) -> None:
-    if not isinstance(value, str) or not value:
-        raise ValidationError(
-            f"{name} must be a non-empty string", field=name, request_id=request_id
-        )
-    if any(unicodedata.category(ch) == "Cc" for ch in value):
-        raise ValidationError(
-            f"{name} must not contain control characters", field=name, request_id=request_id
-        )
-    if len(_utf8(name, value, request_id)) > MAX_IDENTITY_BYTES:
-        raise ValidationError(
-            f"{name} must be at most {MAX_IDENTITY_BYTES} UTF-8 bytes",
-            field=name,
-            request_id=request_id,
-        )
-
-
-def _check_justification(value: object, request_id: str | None) -> None:
-    if not isinstance(value, str):
-        raise ValidationError(
-            "justification must be a string", field="justification", request_id=request_id
-        )
-    size = len(_utf8("justification", value, request_id))
-    if not MIN_JUSTIFICATION_LENGTH <= size <= MAX_JUSTIFICATION_LENGTH:
-        raise ValidationError(
-            f"justification must be {MIN_JUSTIFICATION_LENGTH} to {MAX_JUSTIFICATION_LENGTH} "
-            f"UTF-8 bytes, got {size}",
-            field="justification",
-            request_id=request_id,
-        )
-
-
-def _check_comment(value: object, request_id: str | None) -> None:
-    if not isinstance(value, str):
-        raise ValidationError(
-            "approver_comment must be a string", field="approver_comment", request_id=request_id
-        )
-    _utf8("approver_comment", value, request_id)
-    if len(value) > MAX_APPROVER_COMMENT_LENGTH:
-        raise ValidationError(
-            f"approver_comment must be at most {MAX_APPROVER_COMMENT_LENGTH} characters, "
-            f"got {len(value)}",
-            field="approver_comment",
-            request_id=request_id,
-        )
-
-
-def _utf8(name: str, value: str, request_id: str | None) -> bytes:
-    try:
-        return value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValidationError(
-            f"{name} is not valid Unicode text (lone surrogate)", field=name, request_id=request_id
-        ) from None
 
 
 class _RequestsByRequester(Protocol):
