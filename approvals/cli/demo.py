@@ -87,6 +87,11 @@ def _narrate(store: Store, directory: Path) -> None:
         f"access granted now: {approved.is_access_granted()}"
     )
 
+    _race(out, store, carol)
+    _sweep_and_export(out, store, directory, erin, alice)
+
+
+def _race(out: Output, store: Store, carol: Request) -> None:
     out.say("")
     out.say("4. bob and frank both act on carol's request at the same moment", style="bold")
     seen_by_bob = store.get(carol.id)
@@ -100,6 +105,10 @@ def _narrate(store: Store, directory: Path) -> None:
         out.say(f"   frank denies it from his stale read: refused ({refused})", style="red")
     out.say(f"   carol's request stays {store.get(carol.id).status.value} (no lost update)")
 
+
+def _sweep_and_export(
+    out: Output, store: Store, directory: Path, erin: Request, alice: Request
+) -> None:
     out.say("")
     out.say(
         "5. erin's request expired an hour ago but still reads pending: approvals sweep-expired",

@@ -71,13 +71,18 @@ def export_jsonl(
         segment=segment,
         total_segments=total_segments,
     )
-    wanted = optional_status(status)
+    return _export(store, fp, options, optional_status(status))
+
+
+def _export(
+    store: Store, fp: IO[str], options: BulkOptions, wanted: RequestStatus | None
+) -> MigrationReport:
     backend = backend_for(store)
     run = Run(
         options,
         operation="export",
         target=backend.target,
-        params={"segments": segments, "status": None if wanted is None else wanted.value},
+        params={"segments": options.segments, "status": None if wanted is None else wanted.value},
     )
     if run.finished:
         return run.report
@@ -222,6 +227,12 @@ def import_jsonl(
         segment=segment,
         total_segments=total_segments,
     )
+    return _import(store, fp, options, mode)
+
+
+def _import(
+    store: Store, fp: IO[str], options: BulkOptions, mode: Literal["create-only", "overwrite"]
+) -> MigrationReport:
     backend = backend_for(store)
     run = Run(options, operation="import", target=backend.target, params={"mode": mode})
     if run.finished:

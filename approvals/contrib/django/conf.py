@@ -99,6 +99,21 @@ def configuration_messages() -> list[CheckMessage]:
         ]
     if not isinstance(raw, Mapping):
         return [Error("settings.APPROVALS must be a dict.", id="approvals.E002")]
+    messages = _value_errors(raw)
+    messages.extend(
+        Warning(
+            f'settings.APPROVALS has an unknown key "{key}".',
+            hint=f"Known keys: {', '.join(KNOWN_KEYS)}.",
+            id="approvals.W001",
+        )
+        for key in raw
+        if key not in KNOWN_KEYS
+    )
+    return messages
+
+
+def _value_errors(raw: Mapping[str, Any]) -> list[CheckMessage]:
+    # E003 and E004: a value of the wrong type.
     messages: list[CheckMessage] = []
     table = raw.get("TABLE")
     if not isinstance(table, str) or not table:
@@ -139,15 +154,6 @@ def configuration_messages() -> list[CheckMessage]:
                 id="approvals.E004",
             )
         )
-    messages.extend(
-        Warning(
-            f'settings.APPROVALS has an unknown key "{key}".',
-            hint=f"Known keys: {', '.join(KNOWN_KEYS)}.",
-            id="approvals.W001",
-        )
-        for key in raw
-        if key not in KNOWN_KEYS
-    )
     return messages
 
 
