@@ -1,22 +1,24 @@
-"""Go duration strings (``90m``, ``1h30m``, ``1.5h``), parsed exactly as Go's time.ParseDuration.
+"""Go duration strings (``90m``, ``1h30m``, ``1.5h``): read exactly as Go's time.ParseDuration,
+and written in one unit where they can be (``8h``, ``90m``) by :func:`format_duration`.
 
 The grammar is ``[-+]?([0-9]*(\\.[0-9]*)?[a-z]+)+`` with the units ``ns``, ``us`` (also ``µs``
 and ``μs``), ``ms``, ``s``, ``m`` and ``h``; a bare ``0`` (optionally signed) is the only number
 without a unit. Values are whole nanoseconds in Go's signed 64-bit range, and fractions are
 rounded the way Go rounds them (a float64 product, truncated). How a duration is *stored* is
-:mod:`approvals.durations`; this module only reads the text form. Pure Python.
+:mod:`approvals.durations`; this module is only the text form. Pure Python.
 
 Usage::
 
     parse_duration("1h30m")    # timedelta(seconds=5400)
     parse_duration_ns("1.5us")  # 1500
+    format_duration(timedelta(minutes=90))  # "90m"
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-__all__ = ["MAX_NANOSECONDS", "parse_duration", "parse_duration_ns"]
+__all__ = ["MAX_NANOSECONDS", "format_duration", "parse_duration", "parse_duration_ns"]
 
 MAX_NANOSECONDS = (1 << 63) - 1
 """The longest duration Go can hold (about 292 years)."""
@@ -141,3 +143,21 @@ def parse_duration(text: str) -> timedelta:
     nanoseconds = parse_duration_ns(text)
     micro = abs(nanoseconds) // 1000
     return timedelta(microseconds=-micro if nanoseconds < 0 else micro)
+
+
+def format_duration(value: timedelta) -> str:
+    """Return ``value`` in Go's duration syntax, in one unit when it is a whole number of hours
+    or minutes (``1h``, ``90m``), else as Go's ``Duration.String`` writes it (``45s``,
+    ``1m30s``, ``1h0m5s``). Raises nothing."""
+    total = value.total_seconds()
+    if total > 0 and total.is_integer():
+        whole = int(total)
+        if whole % 3600 == 0:
+            return f"{whole // 3600}h"
+        if whole % 60 == 0:
+            return f"{whole // 60}m"
+    hours, rest = divmod(total, 3600)
+    minutes, seconds = divmod(rest, 60)
+    text = f"{int(hours)}h" if hours else ""
+    text += f"{int(minutes)}m" if hours or minutes else ""
+    return text + f"{seconds:g}s"

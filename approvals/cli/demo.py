@@ -9,7 +9,8 @@ from pathlib import Path
 import click
 
 from approvals.cli.app import cli
-from approvals.cli.output import Output, format_duration
+from approvals.cli.output import Output
+from approvals.duration_text import format_duration
 from approvals.errors import ConcurrentModification
 from approvals.migrate import export_jsonl, sweep_expired
 from approvals.request import Request, RequestStatus

@@ -21,11 +21,12 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from approvals.cli.app import stderr_is_terminal, stdout_is_terminal
+from approvals.duration_text import format_duration
 from approvals.migrate import MigrationReport
 from approvals.request import Request, RequestStatus
 from approvals.times import format_time
 
-__all__ = ["LIST_COLUMNS", "Output", "format_duration", "request_json"]
+__all__ = ["LIST_COLUMNS", "Output", "request_json"]
 
 LIST_COLUMNS = (
     "id",
@@ -47,22 +48,6 @@ _STATUS_STYLE = {
     RequestStatus.EXPIRED: "dim",
     RequestStatus.CANCELLED: "dim",
 }
-
-
-def format_duration(value: timedelta) -> str:
-    """Return ``value`` as Go-style units, e.g. ``1h30m``, ``45m``, ``90s`` -> ``1m30s``."""
-    total = value.total_seconds()
-    hours, rest = divmod(int(total), 3600)
-    minutes, seconds = divmod(rest, 60)
-    fraction = total - int(total)
-    parts = []
-    if hours:
-        parts.append(f"{hours}h")
-    if minutes:
-        parts.append(f"{minutes}m")
-    if seconds or fraction or not parts:
-        parts.append(f"{seconds + fraction:g}s")
-    return "".join(parts)
 
 
 def _time(value: datetime) -> str:

@@ -20,9 +20,10 @@ Usage (a Flask view)::
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Final
 
+from approvals.duration_text import format_duration
 from approvals.errors import (
     ApprovalsError,
     ConcurrentModification,
@@ -50,7 +51,6 @@ __all__ = [
     "Row",
     "approver_page",
     "decide",
-    "go_duration",
     "relative_time",
     "row_for",
     "submit",
@@ -214,31 +214,13 @@ def row_for(request: Request, user: str, enforcement: Enforcement, now: datetime
         request=request,
         etag=entity_tag(request),
         short_id=request.id[:SHORT_ID_LENGTH],
-        duration=go_duration(request.duration),
+        duration=format_duration(request.duration),
         created=_moment(request.created_at, now),
         expires=_moment(request.expires_at, now),
         expired=expired,
         can_decide=pending and not expired and enforcement.may_decide(request, user),
         can_cancel=pending and not expired and same_identity(user, request.requester),
     )
-
-
-def go_duration(value: timedelta) -> str:
-    """Return ``value`` in Go's duration syntax, in one unit when it is a whole number of hours
-    or minutes (``1h``, ``90m``), else as Go's ``Duration.String`` writes it (``45s``,
-    ``1m30s``, ``1h0m5s``). Raises nothing."""
-    total = value.total_seconds()
-    if total > 0 and total.is_integer():
-        whole = int(total)
-        if whole % 3600 == 0:
-            return f"{whole // 3600}h"
-        if whole % 60 == 0:
-            return f"{whole // 60}m"
-    hours, rest = divmod(total, 3600)
-    minutes, seconds = divmod(rest, 60)
-    text = f"{int(hours)}h" if hours else ""
-    text += f"{int(minutes)}m" if hours or minutes else ""
-    return text + f"{seconds:g}s"
 
 
 _UNITS = (("day", 86400), ("hour", 3600), ("minute", 60))

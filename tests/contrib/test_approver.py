@@ -11,13 +11,13 @@ from approvals.contrib.approver import (
     PAGE_SIZE,
     approver_page,
     decide,
-    go_duration,
     relative_time,
     row_for,
     submit,
 )
 from approvals.contrib.enforcement import Enforcement
 from approvals.contrib.http import entity_tag
+from approvals.duration_text import format_duration
 from approvals.policy import ApprovalPolicy
 from tests.contrib.api_spec import HOUR, NEW_REQUEST, ONCALL_POLICY
 
@@ -53,7 +53,7 @@ def _pending(
     ],
 )
 def test_durations_read_as_go_writes_them(seconds: float, text: str) -> None:
-    assert go_duration(timedelta(seconds=seconds)) == text
+    assert format_duration(timedelta(seconds=seconds)) == text
 
 
 @pytest.mark.parametrize(
