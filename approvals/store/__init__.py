@@ -6,8 +6,9 @@ Loaded on first use, so MemoryStore and SQLiteStore need no botocore or PynamoDB
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from approvals._lazy import lazy_exports
 
 _EXPORTS = {
     "Store": "approvals.store.base",
@@ -20,14 +21,7 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'approvals.store' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:
     from approvals.store.base import Store as Store
