@@ -38,7 +38,6 @@ __all__ = [
     "check_request_id",
     "check_status",
     "check_until",
-    "check_update_input",
     "effective_limit",
     "index_bound",
     "index_group",
@@ -168,10 +167,6 @@ def check_request(request: object) -> Request:
     check_request_id(request.id)
     request.validate()
     return request
-
-
-check_update_input = check_request
-"""What :func:`check_request` is called where an update checks its input."""
 
 
 def effective_limit(limit: int) -> int:

@@ -14,7 +14,6 @@ from approvals.store.base import (
     IndexedQueries,
     check_request,
     check_request_id,
-    check_update_input,
     refusal,
 )
 from approvals.times import next_token, stored, stored_form
@@ -66,7 +65,7 @@ class MemoryStore(IndexedQueries):
 
     def update(self, request: Request) -> Request:
         """Write a transition of a request read earlier; see :meth:`Store.update` for refusals."""
-        check_update_input(request)
+        check_request(request)
         with self._lock:
             stored = self._items.get(request.id)
             error = refusal(stored, request)

@@ -18,7 +18,6 @@ from approvals.store.base import (
     IndexedQueries,
     check_request,
     check_request_id,
-    check_update_input,
     refusal,
 )
 from approvals.store.paths import default_path
@@ -168,7 +167,7 @@ class SQLiteStore(IndexedQueries):
         not, the row read in the same transaction decides the refusal, first that applies:
         RequestNotFound, ConcurrentModification, InvalidStateTransition, ValidationError.
         """
-        check_update_input(request)
+        check_request(request)
         with self._connections.lease("update", request.id, write=True) as connection:
             if request.status is not RequestStatus.PENDING:
                 written = _conditional_update(connection, request)
