@@ -38,37 +38,35 @@ DEFAULT_TABLE_NAME = "sentinel-requests"
 """The Go service's table name."""
 
 
-class RequesterIndex(GlobalSecondaryIndex["RequestModel"]):  # type: ignore[no-untyped-call]
+def _index_meta(index_name: str) -> type:
+    return type("Meta", (), {"index_name": index_name, "projection": AllProjection()})
+
+
+class _ByCreatedAt(GlobalSecondaryIndex["RequestModel"]):  # type: ignore[no-untyped-call]
+    """A GSI of the table: one partition attribute, sorted by ``created_at``, all projected."""
+
+    created_at = RFC3339TimeAttribute(range_key=True)
+
+
+class RequesterIndex(_ByCreatedAt):
     """``gsi-requester``: a requester's requests by ``created_at``."""
 
-    class Meta:
-        index_name = "gsi-requester"
-        projection = AllProjection()
-
+    Meta = _index_meta("gsi-requester")
     requester = UnicodeAttribute(hash_key=True)
-    created_at = RFC3339TimeAttribute(range_key=True)
 
 
-class StatusIndex(GlobalSecondaryIndex["RequestModel"]):  # type: ignore[no-untyped-call]
+class StatusIndex(_ByCreatedAt):
     """``gsi-status``: the requests in one status by ``created_at``."""
 
-    class Meta:
-        index_name = "gsi-status"
-        projection = AllProjection()
-
+    Meta = _index_meta("gsi-status")
     status = UnicodeAttribute(hash_key=True)
-    created_at = RFC3339TimeAttribute(range_key=True)
 
 
-class ProfileIndex(GlobalSecondaryIndex["RequestModel"]):  # type: ignore[no-untyped-call]
+class ProfileIndex(_ByCreatedAt):
     """``gsi-profile``: the requests for one profile by ``created_at``."""
 
-    class Meta:
-        index_name = "gsi-profile"
-        projection = AllProjection()
-
+    Meta = _index_meta("gsi-profile")
     profile = UnicodeAttribute(hash_key=True)
-    created_at = RFC3339TimeAttribute(range_key=True)
 
 
 class RequestModel(Model):
