@@ -47,22 +47,13 @@ class EventKind(str, enum.Enum):
     CANCELLED = "cancelled"
     EXPIRED = "expired"
 
-    def __str__(self) -> str:
-        return self.value
+    __str__ = str.__str__  # str() and f-strings give the value
 
     @classmethod
     def for_status(cls, status: RequestStatus) -> EventKind:
         """Return the kind of the transition that leads to ``status`` (pending: created)."""
-        return _KIND_BY_STATUS[RequestStatus(status)]
-
-
-_KIND_BY_STATUS = {
-    RequestStatus.PENDING: EventKind.CREATED,
-    RequestStatus.APPROVED: EventKind.APPROVED,
-    RequestStatus.DENIED: EventKind.DENIED,
-    RequestStatus.CANCELLED: EventKind.CANCELLED,
-    RequestStatus.EXPIRED: EventKind.EXPIRED,
-}
+        status = RequestStatus(status)
+        return cls.CREATED if status is RequestStatus.PENDING else cls(status.value)
 
 
 @dataclass(frozen=True)

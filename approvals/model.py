@@ -48,21 +48,21 @@ class _ByCreatedAt(GlobalSecondaryIndex["RequestModel"]):  # type: ignore[no-unt
     created_at = RFC3339TimeAttribute(range_key=True)
 
 
-class RequesterIndex(_ByCreatedAt):
+class RequesterIndex(_ByCreatedAt):  # type: ignore[no-untyped-call]
     """``gsi-requester``: a requester's requests by ``created_at``."""
 
     Meta = _index_meta("gsi-requester")
     requester = UnicodeAttribute(hash_key=True)
 
 
-class StatusIndex(_ByCreatedAt):
+class StatusIndex(_ByCreatedAt):  # type: ignore[no-untyped-call]
     """``gsi-status``: the requests in one status by ``created_at``."""
 
     Meta = _index_meta("gsi-status")
     status = UnicodeAttribute(hash_key=True)
 
 
-class ProfileIndex(_ByCreatedAt):
+class ProfileIndex(_ByCreatedAt):  # type: ignore[no-untyped-call]
     """``gsi-profile``: the requests for one profile by ``created_at``."""
 
     Meta = _index_meta("gsi-profile")

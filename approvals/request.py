@@ -90,8 +90,7 @@ class RequestStatus(str, enum.Enum):
     EXPIRED = "expired"
     CANCELLED = "cancelled"
 
-    def __str__(self) -> str:
-        return self.value
+    __str__ = str.__str__  # str() and f-strings give the value
 
     @property
     def is_terminal(self) -> bool:
