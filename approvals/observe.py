@@ -180,66 +180,43 @@ class OperationObserver:
             isinstance(error, StoreError) or not isinstance(error, ApprovalsError)
         )
         level = logging.WARNING if failed else logging.DEBUG
-        if logger.isEnabledFor(level):
-            fields: dict[str, Any] = {
-                "operation": name,
-                "table": self.table,
-                "request_id": request_id,
-                "outcome": outcome,
-                "duration_ms": duration_ms,
-                "round_trips": operation.round_trips,
-                "consumed_capacity": operation.capacity,
-            }
-            args: tuple[Any, ...] = (
-                name,
-                self.table,
-                request_id,
-                outcome,
-                duration_ms,
-                operation.round_trips,
-                operation.capacity,
-            )
-            message = _MESSAGE
+        logged = logger.isEnabledFor(level)
+        if not logged and self._tracer is None:
+            return
+        # In _MESSAGE's order: the record's fields are also its arguments.
+        fields: dict[str, Any] = {
+            "operation": name,
+            "table": self.table,
+            "request_id": request_id,
+            "outcome": outcome,
+            "duration_ms": duration_ms,
+            "round_trips": operation.round_trips,
+            "consumed_capacity": operation.capacity,
+        }
+        if logged:
             if failed:
                 fields["error"] = str(error)
-                message += " error=%s"
-                args += (fields["error"],)
-            logger.log(level, message, *args, extra=fields)
+            message = _MESSAGE + " error=%s" if failed else _MESSAGE
+            logger.log(level, message, *fields.values(), extra=fields)
         if self._tracer is not None:
-            self._span(name, request_id, operation, outcome, duration_ms, started_ns, error, failed)
+            self._span(fields, started_ns, error if failed else None)
 
-    def _span(
-        self,
-        name: str,
-        request_id: str | None,
-        operation: _Operation,
-        outcome: str,
-        duration_ms: float,
-        started_ns: int,
-        error: Exception | None,
-        failed: bool,
-    ) -> None:
+    def _span(self, fields: dict[str, Any], started_ns: int, error: Exception | None) -> None:
         assert self._tracer is not None and _trace is not None
-        attributes: dict[str, Any] = {
-            "db.system": "dynamodb",
-            "approvals.operation": name,
-            "approvals.table": self.table,
-            "approvals.outcome": outcome,
-            "approvals.duration_ms": duration_ms,
-            "approvals.round_trips": operation.round_trips,
-        }
+        attributes: dict[str, Any] = {"db.system": "dynamodb"}
         # OpenTelemetry attributes cannot be None: absent values are left out.
-        if request_id is not None:
-            attributes["approvals.request_id"] = request_id
-        if operation.capacity is not None:
-            attributes["approvals.consumed_capacity"] = operation.capacity
+        attributes.update(
+            (f"approvals.{key}", value)
+            for key, value in fields.items()
+            if value is not None and key != "error"
+        )
         span = self._tracer.start_span(
-            f"{name} {self.table}",
+            f"{fields['operation']} {self.table}",
             kind=_trace.SpanKind.CLIENT,
             attributes=attributes,
             start_time=started_ns,
         )
-        if failed and error is not None:
+        if error is not None:
             span.record_exception(error)
-            span.set_status(_trace.Status(_trace.StatusCode.ERROR, outcome))
+            span.set_status(_trace.Status(_trace.StatusCode.ERROR, fields["outcome"]))
         span.end()
