@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -42,6 +43,27 @@ def go_written_items() -> list[dict[str, Any]]:
     document = json.loads((FIXTURES / "go-written-items.json").read_text())
     items: list[dict[str, Any]] = document["items"]
     return items
+
+
+def go_written_item(request_id: str) -> dict[str, Any]:
+    """The one item of :func:`go_written_items` with ``request_id``."""
+    return next(item for item in go_written_items() if item["id"]["S"] == request_id)
+
+
+def field_by_field(request: Request) -> dict[str, tuple[Any, ...]]:
+    """Each field of ``request``: its type, its value and what it remembers of its stored form
+    (a read time's ``wire`` string, a read duration's ``nanoseconds``), to compare two readings
+    exactly."""
+    values = {field.name: getattr(request, field.name) for field in dataclasses.fields(request)}
+    return {
+        name: (
+            type(value),
+            value,
+            getattr(value, "wire", None),
+            getattr(value, "nanoseconds", None),
+        )
+        for name, value in values.items()
+    }
 
 
 def terraform_table(table_name: str) -> dict[str, Any]:

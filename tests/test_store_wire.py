@@ -24,7 +24,14 @@ from approvals.errors import StoreError
 from approvals.model import RequestModel
 from approvals.store import DynamoDBTable
 from approvals.times import next_token
-from tests.helpers import REGION, go_written_items, make_dynamodb_store, new_request
+from tests.helpers import (
+    REGION,
+    field_by_field,
+    go_written_item,
+    go_written_items,
+    make_dynamodb_store,
+    new_request,
+)
 
 UTC = timezone.utc
 GO_PENDING = ("3f9a1c0d5e7b2a41", "feedfacefeedface")
@@ -77,8 +84,7 @@ def _pynamodb_read(store: DynamoDBStore, raw: dict[str, Any]) -> Request:
 
 
 def _go_read(store: DynamoDBStore, request_id: str) -> Request:
-    raw = next(item for item in go_written_items() if item["id"]["S"] == request_id)
-    return _pynamodb_read(store, raw)
+    return _pynamodb_read(store, go_written_item(request_id))
 
 
 def _in_another_zone(request: Request) -> Request:
@@ -173,7 +179,7 @@ def test_update_sends_the_update_item_pynamodb_builds(
 def test_an_update_of_a_go_item_compares_its_stored_strings(
     codec_store: DynamoDBStore, table: DynamoDBTable
 ) -> None:
-    raw = next(item for item in go_written_items() if item["id"]["S"] == GO_PENDING[0])
+    raw = go_written_item(GO_PENDING[0])
     raw = {**raw, "duration": {"N": "3600000000123"}}  # finer than a timedelta holds
     read = _pynamodb_read(codec_store, raw)
     kwargs = table.converter.update_item_kwargs(
@@ -184,32 +190,18 @@ def test_an_update_of_a_go_item_compares_its_stored_strings(
         assert raw[name] in sent
 
 
-def _typed(request: Request) -> dict[str, tuple[Any, ...]]:
-    # Field by field: the value, its type, and what a read value remembers of its stored form.
-    values = {field.name: getattr(request, field.name) for field in dataclasses.fields(request)}
-    return {
-        name: (
-            type(value),
-            value,
-            getattr(value, "wire", None),
-            getattr(value, "nanoseconds", None),
-        )
-        for name, value in values.items()
-    }
-
-
 @pytest.mark.parametrize("raw", go_written_items(), ids=lambda item: item["id"]["S"])
 def test_an_item_reads_as_pynamodb_reads_it(
     codec_store: DynamoDBStore, table: DynamoDBTable, raw: dict[str, Any]
 ) -> None:
     read = table.to_request(raw)
-    assert _typed(read) == _typed(_pynamodb_read(codec_store, raw))
+    assert field_by_field(read) == field_by_field(_pynamodb_read(codec_store, raw))
     assert all(isinstance(getattr(read, n), StoredTime) for n in ("created_at", "expires_at"))
     assert isinstance(read.duration, StoredDuration)
 
 
 def _broken(change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
-    item = dict(next(i for i in go_written_items() if i["id"]["S"] == GO_PENDING[0]))
+    item = go_written_item(GO_PENDING[0])
     change(item)
     return item
 
@@ -269,5 +261,5 @@ def test_create_returns_exactly_what_a_get_returns(
     created = store.create(request)
     read = store.get(request.id)
     assert created == read
-    assert _typed(created) == _typed(read)
+    assert field_by_field(created) == field_by_field(read)
     assert created is not request
