@@ -6,7 +6,6 @@ import io
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
@@ -19,7 +18,9 @@ from approvals.errors import ValidationError
 from approvals.migrate import (
     DEFAULT_SEGMENTS,
     IMPORT_MODES,
+    Checkpoint,
     MigrationReport,
+    ProgressCallback,
     export_jsonl,
     export_table_to_s3,
     import_jsonl,
@@ -28,7 +29,6 @@ from approvals.migrate import (
     sweep_expired,
     upload_for_import,
 )
-from approvals.migrate.checkpoint import Checkpoint
 from approvals.migrate.options import MAX_TOTAL_SEGMENTS
 from approvals.request import RequestStatus
 
@@ -37,67 +37,63 @@ __all__ = ["export", "import_", "normalize_command", "sweep_expired_command"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def segments_option(function: F) -> F:
-    """``--segments`` for the commands that scan the table."""
-    decorated = click.option(
-        "--segments",
-        type=click.IntRange(1, 1000),
-        default=DEFAULT_SEGMENTS,
-        show_default=True,
-        help="Parallel scan segments (threads).",
-    )(function)
-    return decorated
+def _stacked(*decorators: Callable[[Any], Any]) -> Callable[[F], F]:
+    """One decorator applying ``decorators`` as if written one above the other."""
+
+    def apply(function: F) -> F:
+        for decorator in reversed(decorators):
+            function = decorator(function)
+        return function
+
+    return apply
 
 
-def share_options(function: F) -> F:
-    """``--segment I --total-segments N``: this process's share of a job run by N of them."""
-    decorators = [
-        click.option(
-            "--segment",
-            type=click.IntRange(min=0),
-            metavar="I",
-            help="Run only share I (0 to N-1) of the job; give every process its own "
-            "--checkpoint. Needs --total-segments.",
-        ),
-        click.option(
-            "--total-segments",
-            type=click.IntRange(1, MAX_TOTAL_SEGMENTS),
-            metavar="N",
-            help="How many processes or hosts share the job (each with its own --segment).",
-        ),
-    ]
-    for decorator in reversed(decorators):
-        function = decorator(function)
-    return function
-
-
-def bulk_options(function: F) -> F:
-    """The options every bulk command shares."""
-    decorators = [
-        click.option(
-            "--checkpoint",
-            type=click.Path(dir_okay=False, path_type=Path),
-            help="Progress file: rerun with the same one to resume after a crash or a kill "
-            "(a finished one makes the rerun do nothing; delete it to start over).",
-        ),
-        click.option(
-            "--rate-limit",
-            type=click.FloatRange(min=0, min_open=True),
-            metavar="UNITS",
-            help="Most DynamoDB capacity units per second to consume (reads and writes each).",
-        ),
-        click.option("--dry-run", is_flag=True, help="Read and count, write nothing."),
-        click.option(
-            "--progress",
-            "plain_progress",
-            is_flag=True,
-            help="Print progress lines on stderr even when it is not a terminal.",
-        ),
-        json_option,
-    ]
-    for decorator in reversed(decorators):
-        function = decorator(function)
-    return function
+segments_option = click.option(
+    "--segments",
+    type=click.IntRange(1, 1000),
+    default=DEFAULT_SEGMENTS,
+    show_default=True,
+    help="Parallel scan segments (threads).",
+)
+share_options = _stacked(
+    click.option(
+        "--segment",
+        type=click.IntRange(min=0),
+        metavar="I",
+        help="Run only share I (0 to N-1) of the job; give every process its own "
+        "--checkpoint. Needs --total-segments.",
+    ),
+    click.option(
+        "--total-segments",
+        type=click.IntRange(1, MAX_TOTAL_SEGMENTS),
+        metavar="N",
+        help="How many processes or hosts share the job (each with its own --segment).",
+    ),
+)
+"""``--segment I --total-segments N``: this process's share of a job run by N of them."""
+bulk_options = _stacked(
+    click.option(
+        "--checkpoint",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Progress file: rerun with the same one to resume after a crash or a kill "
+        "(a finished one makes the rerun do nothing; delete it to start over).",
+    ),
+    click.option(
+        "--rate-limit",
+        type=click.FloatRange(min=0, min_open=True),
+        metavar="UNITS",
+        help="Most DynamoDB capacity units per second to consume (reads and writes each).",
+    ),
+    click.option("--dry-run", is_flag=True, help="Read and count, write nothing."),
+    click.option(
+        "--progress",
+        "plain_progress",
+        is_flag=True,
+        help="Print progress lines on stderr even when it is not a terminal.",
+    ),
+    json_option,
+)
+"""The options every bulk command shares."""
 
 
 def _finished(checkpoint: Path | None) -> bool:
@@ -112,6 +108,23 @@ def _finished(checkpoint: Path | None) -> bool:
     return isinstance(report, dict) and bool(report.get("complete"))
 
 
+def _run(
+    output: Output,
+    label: str,
+    plain_progress: bool,
+    checkpoint: Path | None,
+    operation: Callable[[ProgressCallback | None], MigrationReport],
+    *,
+    err: bool = False,
+) -> MigrationReport:
+    """Run ``operation`` with a progress display, then show its report (on stderr if ``err``)."""
+    finished = _finished(checkpoint)
+    with output.progress(label, plain=plain_progress) as progress:
+        report = operation(progress)
+    output.report(report, err=err, already_complete=finished)
+    return report
+
+
 @contextmanager
 def _utf8_stream(binary: IO[bytes]) -> Iterator[io.TextIOWrapper]:
     """A UTF-8 text view of stdin/stdout that leaves the underlying stream open."""
@@ -121,6 +134,30 @@ def _utf8_stream(binary: IO[bytes]) -> Iterator[io.TextIOWrapper]:
     finally:
         text.flush()
         text.detach()
+
+
+@contextmanager
+def _input(path: str) -> Iterator[IO[str]]:
+    """The JSON Lines input: stdin for '-', else the file."""
+    if path == "-":
+        with _utf8_stream(sys.stdin.buffer) as source:
+            yield source
+    else:
+        with open(path, encoding="utf-8") as source:
+            yield source
+
+
+@contextmanager
+def _output(path: str, checkpoint: Path | None) -> Iterator[IO[str]]:
+    """The JSON Lines output: stdout for '-', else the file (appended to when resuming)."""
+    if path == "-":
+        sys.stdout.flush()  # text already written must come first
+        with _utf8_stream(sys.stdout.buffer) as out:
+            yield out
+    else:
+        mode = "a" if checkpoint is not None and checkpoint.exists() else "w"
+        with open(path, mode, encoding="utf-8", newline="\n") as out:
+            yield out
 
 
 @cli.command()
@@ -147,17 +184,12 @@ def _utf8_stream(binary: IO[bytes]) -> Iterator[io.TextIOWrapper]:
 @pass_session
 def export(
     session: Session,
+    /,
     output_path: str,
-    status: str | None,
     native: str | None,
-    checkpoint: Path | None,
-    rate_limit: float | None,
-    segments: int,
-    segment: int | None,
-    total_segments: int | None,
-    dry_run: bool,
     plain_progress: bool,
     as_json: bool,
+    **options: Any,
 ) -> None:
     """Export every request as JSON Lines to FILE (default: stdout).
 
@@ -168,35 +200,21 @@ def export(
     writes the export to S3 itself (read it with approvals.migrate.read_table_export).
     """
     output = Output(as_json=as_json)
+    to_stdout = output_path == "-"
     if native is not None:
-        _refuse_with_native(output_path != "-", checkpoint, segment, status, dry_run)
+        _refuse_with_native(options, file_given=not to_stdout)
         _show_job(output, export_table_to_s3(session.dynamodb_store(), native), "Export")
         return
-    to_stdout = output_path == "-"
+    checkpoint = options["checkpoint"]
     if to_stdout and checkpoint is not None:
         raise click.UsageError("--checkpoint needs an output FILE (stdout cannot be resumed)")
     store = session.store()
-    options: dict[str, Any] = {
-        "segments": segments,
-        "segment": segment,
-        "total_segments": total_segments,
-        "status": status,
-        "rate_limit": rate_limit,
-        "checkpoint": checkpoint,
-        "dry_run": dry_run,
-    }
-    finished = _finished(checkpoint)
-    with output.progress("export", plain=plain_progress) as progress:
-        if to_stdout:
-            sys.stdout.flush()  # text already written must come first
-            with _utf8_stream(sys.stdout.buffer) as out:
-                report = export_jsonl(store, out, progress=progress, **options)
-        else:
-            resuming = checkpoint is not None and checkpoint.exists()
-            mode = "a" if resuming else "w"
-            with open(output_path, mode, encoding="utf-8", newline="\n") as out:
-                report = export_jsonl(store, out, progress=progress, **options)
-    output.report(report, err=to_stdout, already_complete=finished)
+
+    def run(progress: ProgressCallback | None) -> MigrationReport:
+        with _output(output_path, checkpoint) as out:
+            return export_jsonl(store, out, progress=progress, **options)
+
+    _run(output, "export", plain_progress, checkpoint, run, err=to_stdout)
 
 
 @cli.command(name="import")
@@ -224,16 +242,12 @@ def export(
 @pass_session
 def import_(
     session: Session,
+    /,
     input_path: str,
-    mode: str,
     native: str | None,
-    checkpoint: Path | None,
-    rate_limit: float | None,
-    segment: int | None,
-    total_segments: int | None,
-    dry_run: bool,
     plain_progress: bool,
     as_json: bool,
+    **options: Any,
 ) -> None:
     """Import requests from a JSON Lines FILE ('-' for stdin), each item exactly as written.
 
@@ -244,25 +258,19 @@ def import_(
     """
     output = Output(as_json=as_json)
     if native is not None:
-        _refuse_with_native(False, checkpoint, segment, None, dry_run)
+        _refuse_with_native(options, file_given=False)
         table = session.dynamodb_store()
         with _input(input_path) as source:
             upload_for_import(source, native, _s3_client(session))
         _show_job(output, import_table_from_s3(table, native), "Import")
         return
     store = session.store()
-    options: dict[str, Any] = {
-        "mode": mode,
-        "segment": segment,
-        "total_segments": total_segments,
-        "rate_limit": rate_limit,
-        "checkpoint": checkpoint,
-        "dry_run": dry_run,
-    }
-    finished = _finished(checkpoint)
-    with output.progress("import", plain=plain_progress) as progress, _input(input_path) as source:
-        report = import_jsonl(store, source, progress=progress, **options)
-    output.report(report, already_complete=finished)
+
+    def run(progress: ProgressCallback | None) -> MigrationReport:
+        with _input(input_path) as source:
+            return import_jsonl(store, source, progress=progress, **options)
+
+    report = _run(output, "import", plain_progress, options["checkpoint"], run)
     if report.conflicts:
         raise CommandError(
             f"{report.conflicts} line(s) differ from the stored item with the same id; "
@@ -270,36 +278,16 @@ def import_(
         )
 
 
-@contextmanager
-def _input(path: str) -> Iterator[IO[str]]:
-    """The JSON Lines input: stdin for '-', else the file."""
-    if path == "-":
-        with _utf8_stream(sys.stdin.buffer) as source:
-            yield source
-    else:
-        with open(path, encoding="utf-8") as source:
-            yield source
-
-
-def _refuse_with_native(
-    output_file: bool,
-    checkpoint: Path | None,
-    segment: int | None,
-    status: str | None,
-    dry_run: bool,
-) -> None:
+def _refuse_with_native(options: dict[str, Any], *, file_given: bool) -> None:
     """UsageError for the options a job run by DynamoDB itself does not take."""
-    given = [
-        name
-        for name, used in (
-            ("FILE", output_file),
-            ("--checkpoint", checkpoint is not None),
-            ("--segment", segment is not None),
-            ("--status", status is not None),
-            ("--dry-run", dry_run),
-        )
-        if used
-    ]
+    used = {
+        "FILE": file_given,
+        "--checkpoint": options["checkpoint"] is not None,
+        "--segment": options["segment"] is not None,
+        "--status": options.get("status") is not None,
+        "--dry-run": options["dry_run"],
+    }
+    given = [name for name, is_used in used.items() if is_used]
     if given:
         raise click.UsageError(f"--native runs inside DynamoDB: {', '.join(given)} do not apply")
 
@@ -331,67 +319,43 @@ def _show_job(output: Output, description: dict[str, Any], kind: str) -> None:
         click.echo(f"import {status}: {imported} items into {description.get('TableArn')} ({arn})")
 
 
-def _rewrite(
-    session: Session,
-    operation: Callable[..., MigrationReport],
-    checkpoint: Path | None,
-    plain_progress: bool,
-    as_json: bool,
-    **options: Any,
-) -> None:
-    """Run a scan-and-rewrite operation of approvals.migrate on the store and show its report."""
-    output = Output(as_json=as_json)
-    store = session.store()
-    finished = _finished(checkpoint)
-    label = operation.__name__.replace("_", "-")
-    with output.progress(label, plain=plain_progress) as progress:
-        report = operation(store, checkpoint=checkpoint, progress=progress, **options)
-    output.report(report, already_complete=finished)
+def _rewrite_command(
+    name: str, operation: Callable[..., MigrationReport], doc: str, *extra: Callable[[F], F]
+) -> click.Command:
+    """A command running a scan-and-rewrite operation of approvals.migrate on the store."""
+
+    @cli.command(name=name, help=doc)
+    @_stacked(*extra, segments_option, bulk_options)
+    @pass_session
+    def rewrite(session: Session, /, plain_progress: bool, as_json: bool, **options: Any) -> None:
+        store = session.store()
+
+        def run(progress: ProgressCallback | None) -> MigrationReport:
+            return operation(store, progress=progress, **options)
+
+        _run(Output(as_json=as_json), name, plain_progress, options["checkpoint"], run)
+
+    return rewrite
 
 
-@cli.command(name="sweep-expired")
-@click.option(
-    "--now",
-    callback=time_option_value,
-    metavar="TIME",
-    help="Expire what is past this time instead of the current time (RFC 3339).",
-)
-@segments_option
-@bulk_options
-@pass_session
-def sweep_expired_command(
-    session: Session,
-    now: datetime | None,
-    checkpoint: Path | None,
-    rate_limit: float | None,
-    segments: int,
-    dry_run: bool,
-    plain_progress: bool,
-    as_json: bool,
-) -> None:
+sweep_expired_command = _rewrite_command(
+    "sweep-expired",
+    sweep_expired,
     """Mark pending requests past their expires_at as expired.
 
     DynamoDB's TTL deletes them up to days late; until then they read as pending. A request
     decided meanwhile is left alone and counted as a conflict (exit status stays 0).
-    """
-    options = {"segments": segments, "rate_limit": rate_limit, "dry_run": dry_run}
-    _rewrite(session, sweep_expired, checkpoint, plain_progress, as_json, now=now, **options)
-
-
-@cli.command(name="normalize")
-@segments_option
-@bulk_options
-@pass_session
-def normalize_command(
-    session: Session,
-    checkpoint: Path | None,
-    rate_limit: float | None,
-    segments: int,
-    dry_run: bool,
-    plain_progress: bool,
-    as_json: bool,
-) -> None:
+    """,
+    click.option(
+        "--now",
+        callback=time_option_value,
+        metavar="TIME",
+        help="Expire what is past this time instead of the current time (RFC 3339).",
+    ),
+)
+normalize_command = _rewrite_command(
+    "normalize",
+    normalize,
     """Rewrite items stored in older forms (Go's trimmed times, Unix seconds, no ttl)
-    canonically. Values do not change; an item changed meanwhile is left alone (a conflict)."""
-    options = {"segments": segments, "rate_limit": rate_limit, "dry_run": dry_run}
-    _rewrite(session, normalize, checkpoint, plain_progress, as_json, **options)
+    canonically. Values do not change; an item changed meanwhile is left alone (a conflict).""",
+)
