@@ -1,14 +1,10 @@
-"""What the bulk management commands share: the CLI's options, the report, the store.
-
-The commands mirror ``approvals export|import|sweep-expired`` and call
-:mod:`approvals.migrate`; nothing here re-implements them.
-"""
+"""The base of the bulk management commands, which mirror ``approvals export|import|sweep-expired``
+and call :mod:`approvals.migrate`: the CLI's options, the report, failures as CommandError."""
 
 from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,9 +12,13 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from approvals import times
-from approvals.migrate import DEFAULT_SEGMENTS, MigrationReport, ProgressCallback
+from approvals.errors import ApprovalsError
+from approvals.migrate import DEFAULT_SEGMENTS, MigrationReport
+from approvals.store import Store
 
-__all__ = ["add_bulk_arguments", "bulk_options", "parse_time", "progress_printer", "write_report"]
+from .. import get_store
+
+__all__ = ["BulkCommand", "parse_time"]
 
 
 def _positive_float(text: str) -> float:
@@ -51,62 +51,81 @@ def parse_time(text: str) -> datetime:
         ) from None
 
 
-def add_bulk_arguments(parser: CommandParser, *, segments: bool) -> None:
-    """Add the options every bulk command shares (``--segments`` for those that scan)."""
-    if segments:
+class BulkCommand(BaseCommand):
+    """A command running one approvals.migrate operation on the project's store.
+
+    Subclasses implement :meth:`run`; ``arguments`` are their own (``add_argument``'s
+    positional names and keywords), added before the shared ones; ``scans`` says whether the
+    operation takes ``--segments``.
+    """
+
+    arguments: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = ()
+    scans = True
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        for names, keywords in self.arguments:
+            parser.add_argument(*names, **keywords)
+        if self.scans:
+            parser.add_argument(
+                "--segments",
+                type=_segments,
+                default=DEFAULT_SEGMENTS,
+                help=f"parallel scan segments (threads), default {DEFAULT_SEGMENTS}",
+            )
         parser.add_argument(
-            "--segments",
-            type=_segments,
-            default=DEFAULT_SEGMENTS,
-            help=f"parallel scan segments (threads), default {DEFAULT_SEGMENTS}",
+            "--checkpoint",
+            type=Path,
+            help="progress file: rerun with the same one to resume after a crash or a kill "
+            "(a finished one makes the rerun do nothing; delete it to start over)",
         )
-    parser.add_argument(
-        "--checkpoint",
-        type=Path,
-        help="progress file: rerun with the same one to resume after a crash or a kill "
-        "(a finished one makes the rerun do nothing; delete it to start over)",
-    )
-    parser.add_argument(
-        "--rate-limit",
-        type=_positive_float,
-        metavar="UNITS",
-        help="most DynamoDB capacity units per second to consume",
-    )
-    parser.add_argument("--dry-run", action="store_true", help="read and count, write nothing")
-    parser.add_argument(
-        "--progress", action="store_true", help="print a progress line on stderr after each page"
-    )
-    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+        parser.add_argument(
+            "--rate-limit",
+            type=_positive_float,
+            metavar="UNITS",
+            help="most DynamoDB capacity units per second to consume",
+        )
+        parser.add_argument("--dry-run", action="store_true", help="read and count, write nothing")
+        parser.add_argument(
+            "--progress",
+            action="store_true",
+            help="print a progress line on stderr after each page",
+        )
+        parser.add_argument("--json", action="store_true", help="print the report as JSON")
 
+    def run(self, store: Store, options: dict[str, Any], **kwargs: Any) -> MigrationReport:
+        """Run the operation with ``kwargs`` (checkpoint, rate_limit, dry_run, progress and
+        segments when it scans); ``options`` are all the parsed options."""
+        raise NotImplementedError
 
-def bulk_options(options: Mapping[str, Any], *, segments: bool) -> dict[str, Any]:
-    """Return the keyword arguments of the approvals.migrate function from parsed options."""
-    chosen = {
-        "checkpoint": options["checkpoint"],
-        "rate_limit": options["rate_limit"],
-        "dry_run": options["dry_run"],
-    }
-    if segments:
-        chosen["segments"] = options["segments"]
-    return chosen
+    def report_on_stderr(self, options: dict[str, Any]) -> bool:
+        """True when stdout carries the data (an export to stdout), so the report goes to
+        stderr."""
+        return False
 
+    def handle(self, *args: Any, **options: Any) -> None:
+        kwargs = {name: options[name] for name in ("checkpoint", "rate_limit", "dry_run")}
+        if self.scans:
+            kwargs["segments"] = options["segments"]
+        try:
+            report = self.run(get_store(), options, progress=self._progress(options), **kwargs)
+        except ApprovalsError as exc:
+            raise CommandError(str(exc)) from exc
+        stream = self.stderr if self.report_on_stderr(options) else self.stdout
+        stream.write(json.dumps(report.to_dict()) if options["json"] else report.summary())
+        self.check_report(report)
 
-def progress_printer(command: BaseCommand, enabled: bool) -> ProgressCallback | None:
-    """A progress callback writing each report snapshot's summary on the command's stderr."""
-    if not enabled:
-        return None
+    def check_report(self, report: MigrationReport) -> None:
+        """Raise CommandError when the reported operation failed (after the report is shown)."""
+        if not report.complete and not report.dry_run:
+            raise CommandError(
+                f"{report.operation} did not complete; rerun with the same checkpoint"
+            )
 
-    def show(report: MigrationReport) -> None:
-        command.stderr.write(report.summary())
+    def _progress(self, options: dict[str, Any]) -> Any:
+        if not options["progress"]:
+            return None
 
-    return show
+        def show(report: MigrationReport) -> None:
+            self.stderr.write(report.summary())
 
-
-def write_report(
-    command: BaseCommand, report: MigrationReport, *, as_json: bool, err: bool = False
-) -> None:
-    """Print the final report (on stderr when stdout carries data, as for an export)."""
-    stream = command.stderr if err else command.stdout
-    stream.write(json.dumps(report.to_dict()) if as_json else report.summary())
-    if not report.complete and not report.dry_run:
-        raise CommandError(f"{report.operation} did not complete; rerun with the same checkpoint")
+        return show
