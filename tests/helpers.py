@@ -34,6 +34,14 @@ def new_request(
     )
 
 
+def pending_request_at(created_at: datetime, expires_at: datetime) -> Request:
+    """A valid pending request created (and last updated) at ``created_at``, expiring at
+    ``expires_at``: the times are kept as given, so a parsed time keeps its stored form."""
+    return dataclasses.replace(
+        new_request(), created_at=created_at, updated_at=created_at, expires_at=expires_at
+    )
+
+
 FIXTURES = Path(__file__).parent / "fixtures"
 REGION = "us-east-1"
 

@@ -31,7 +31,7 @@ from approvals.request import MAX_QUERY_LIMIT
 from approvals.store.paths import default_path
 from approvals.store.sqlite import PAGE_SIZE
 from approvals.times import parse_time
-from tests.helpers import go_written_items, make_dynamodb_store, new_request
+from tests.helpers import go_written_items, make_dynamodb_store, new_request, pending_request_at
 from tests.migrate_support import put_raw, raw_client
 from tests.sqlite_support import as_row, integrity, stored_rows
 
@@ -227,19 +227,7 @@ def test_a_hand_built_request_updates_a_row_stored_in_another_form(
 ) -> None:
     # As the Go service writes it: trimmed fraction, a UTC offset.
     created = parse_time("2026-11-20T13:45:10.5+01:00")
-    stored = store.create(
-        Request(
-            id="deadbeefcafef00d",
-            requester="frank",
-            profile="billing",
-            justification="Export invoices for the quarterly audit",
-            duration=timedelta(hours=8),
-            status=RequestStatus.PENDING,
-            created_at=created,
-            updated_at=created,
-            expires_at=parse_time("2999-01-01T00:00:00+01:00"),
-        )
-    )
+    stored = store.create(pending_request_at(created, parse_time("2999-01-01T00:00:00+01:00")))
     # The same values, built by hand: plain datetimes, so written forms differ from the row's.
     by_hand = Request(
         **{

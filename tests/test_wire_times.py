@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from approvals import MemoryStore, Request, RequestStatus
+from approvals import MemoryStore, Request
 from approvals.migrate import canonical_time
 from approvals.times import (
     StoredTime,
@@ -27,7 +27,7 @@ from approvals.times import (
     stored_form,
 )
 from tests.gotime import go_format, go_parse
-from tests.helpers import go_written_items, make_dynamodb_store
+from tests.helpers import go_written_items, make_dynamodb_store, new_request, pending_request_at
 
 WRITTEN = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{8}[1-9]Z$")
 TIME_FIELDS = ("created_at", "updated_at", "expires_at")
@@ -48,15 +48,7 @@ def _written(requests: list[Request]) -> list[str]:
 
 
 def _lifecycle(store: Any, now: datetime) -> list[Request]:
-    created = store.create(
-        Request.new(
-            requester="alice",
-            profile="production",
-            justification="Deploy the hotfix for INC-4821",
-            duration=timedelta(hours=1),
-            now=now,
-        )
-    )
+    created = store.create(new_request(now=now))
     return [created, store.update(created.cancel(now=now))]
 
 
@@ -156,17 +148,7 @@ def test_an_update_writes_a_later_token_than_a_go_token_with_nanosecond_digits()
     read = parse_time("2026-11-20T11:05:42.123456789Z")
     clock = datetime(2026, 11, 20, 11, 5, 42, 123456, tzinfo=timezone.utc)
     store = MemoryStore(clock=lambda: clock)
-    request = Request(
-        id="a0b1c2d3e4f50617",
-        requester="carol",
-        profile="staging",
-        justification="Rotate the staging database credentials",
-        duration=timedelta(hours=1),
-        status=RequestStatus.PENDING,
-        created_at=read,
-        updated_at=read,
-        expires_at=parse_time("2026-11-21T11:05:42.123456789Z"),
-    )
+    request = pending_request_at(read, parse_time("2026-11-21T11:05:42.123456789Z"))
     stored = store.create(request)
     decided = store.update(stored.approve("bob", now=clock))
     assert stored_form(decided.updated_at) == "2026-11-20T11:05:42.123456791Z"
