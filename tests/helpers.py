@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import signal
+import subprocess
+import sys
+import textwrap
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -42,8 +47,35 @@ def pending_request_at(created_at: datetime, expires_at: datetime) -> Request:
     )
 
 
-FIXTURES = Path(__file__).parent / "fixtures"
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "tests" / "fixtures"
 REGION = "us-east-1"
+
+
+def run_python(script: str, *, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run ``script`` (dedented) in a fresh interpreter at the repository root, where it can
+    import ``tests``; return what it printed, as text, whatever its exit code."""
+    command = [sys.executable, "-c", textwrap.dedent(script)]
+    return subprocess.run(
+        command, cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def kill_once_it_reports(script: str, args: Sequence[str], after: int) -> None:
+    """Run ``script`` with ``args`` in a fresh interpreter at the repository root; it prints a
+    count a line. SIGKILL it once a count reaches ``after``; fail if it ended any other way."""
+    command = [sys.executable, "-c", script, *args]
+    with subprocess.Popen(
+        command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as child:
+        assert child.stdout is not None
+        for line in child.stdout:
+            if int(line) >= after:
+                child.send_signal(signal.SIGKILL)
+                break
+        child.wait()
+        stderr = child.stderr.read() if child.stderr else ""
+    assert child.returncode == -signal.SIGKILL, f"not killed mid-way: {stderr}"
 
 
 def go_written_items() -> list[dict[str, Any]]:

@@ -7,11 +7,7 @@ tests/conftest.py; these tests specify what it adds.
 from __future__ import annotations
 
 import logging
-import subprocess
-import sys
-import textwrap
 import threading
-from pathlib import Path
 
 import pytest
 
@@ -35,9 +31,7 @@ from approvals.events import (
     deliver,
 )
 from approvals.times import format_time
-from tests.helpers import make_dynamodb_store, new_request
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import make_dynamodb_store, new_request, run_python
 
 
 class Recorder:
@@ -429,7 +423,7 @@ def test_background_failing_notifier_is_logged_and_the_worker_goes_on(
 
 
 def test_queued_events_are_delivered_at_interpreter_exit() -> None:
-    script = textwrap.dedent(
+    result = run_python(
         """
         import atexit, threading
         from approvals import MemoryStore
@@ -451,15 +445,6 @@ def test_queued_events_are_delivered_at_interpreter_exit() -> None:
         store.update(created.approve("bob"))
         """
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["created", "approved"]
 

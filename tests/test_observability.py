@@ -7,12 +7,8 @@ path runs in a subprocess where `opentelemetry` cannot be imported.
 from __future__ import annotations
 
 import logging
-import subprocess
-import sys
-import textwrap
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import boto3
 import pytest
@@ -23,9 +19,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind, StatusCode
 
 from approvals import DynamoDBStore, RequestNotFound, RequestStatus, TableNotFound
-from tests.helpers import REGION, make_dynamodb_store, new_request
+from tests.helpers import REGION, make_dynamodb_store, new_request, run_python
 
-ROOT = Path(__file__).resolve().parent.parent
 JUSTIFICATION = "Rotate the leaked key for INC-9917"
 COMMENT = "only for the rotation itself"
 
@@ -326,7 +321,7 @@ def test_a_list_call_is_one_span(store: DynamoDBStore, spans: InMemorySpanExport
 
 
 def test_without_opentelemetry_operations_still_log() -> None:
-    script = textwrap.dedent(
+    result = run_python(
         """
         import logging, sys
         sys.modules["opentelemetry"] = None  # as if the extra "otel" were not installed
@@ -344,15 +339,6 @@ def test_without_opentelemetry_operations_still_log() -> None:
             store.create(new_request("alice"))
         """
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
     assert result.returncode == 0, result.stderr
     assert "approvals dynamodb create table=requests" in result.stderr
     assert "outcome=ok" in result.stderr

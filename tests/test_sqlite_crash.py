@@ -10,10 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +17,10 @@ import pytest
 
 from approvals import DynamoDBStore, SQLiteStore
 from approvals.migrate import encode_item, export_jsonl, import_jsonl
-from tests.helpers import go_written_items, make_dynamodb_store
+from tests.helpers import go_written_items, kill_once_it_reports, make_dynamodb_store
 from tests.migrate_support import put_raw, synthetic_item
 from tests.sqlite_support import as_row, integrity, stored_rows
 
-ROOT = Path(__file__).resolve().parent.parent
 ITEMS = 12_000
 KILLS_AFTER = (1_000, 6_000)  # lines reported done before each kill (the count survives a resume)
 
@@ -48,22 +43,7 @@ with SQLiteStore(path) as store, open(data, encoding="utf-8") as fp:
 def import_and_kill(path: Path, data: Path, checkpoint: Path, after: int) -> int:
     """Run the import in a subprocess, SIGKILL it once it reports ``after`` lines done, and
     return how many lines its checkpoint had acknowledged."""
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-    }
-    command = [sys.executable, "-c", WORKER, str(path), str(data), str(checkpoint)]
-    with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
-    ) as child:
-        assert child.stdout is not None
-        for line in child.stdout:
-            if int(line) >= after:
-                child.send_signal(signal.SIGKILL)
-                break
-        child.wait()
-        stderr = child.stderr.read() if child.stderr else ""
-    assert child.returncode == -signal.SIGKILL, f"the import was not killed mid-way: {stderr}"
+    kill_once_it_reports(WORKER, [str(path), str(data), str(checkpoint)], after)
     saved = json.loads(checkpoint.read_text(encoding="utf-8"))
     assert not saved["report"]["complete"]
     acknowledged: int = saved["state"]["line"]

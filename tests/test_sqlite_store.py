@@ -11,7 +11,6 @@ import dataclasses
 import multiprocessing
 import os
 import sqlite3
-import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -31,11 +30,15 @@ from approvals.request import MAX_QUERY_LIMIT
 from approvals.store.paths import default_path
 from approvals.store.sqlite import PAGE_SIZE
 from approvals.times import parse_time
-from tests.helpers import go_written_items, make_dynamodb_store, new_request, pending_request_at
+from tests.helpers import (
+    go_written_items,
+    make_dynamodb_store,
+    new_request,
+    pending_request_at,
+    run_python,
+)
 from tests.migrate_support import put_raw, raw_client
 from tests.sqlite_support import as_row, integrity, stored_rows
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -133,9 +136,8 @@ store.update(store.get(created.id).approve("bob"))
 assert [r.id for r in store.iter_by_requester("alice")] == [created.id]
 print(sorted(m for m in sys.modules if m.split(".")[0] in ("boto3", "botocore", "pynamodb")))
 """
-    result = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
-    )
+    result = run_python(script)
+    assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
 
 
