@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 import pytest
 
@@ -15,6 +16,7 @@ from approvals import (
     ConcurrentModification,
     InvalidStateTransition,
     MemoryStore,
+    Request,
     RequestExists,
     RequestNotFound,
     RequestStatus,
@@ -100,47 +102,34 @@ def test_create_emits_one_created_event_with_the_requester_as_actor(
     assert event.at == created.updated_at
 
 
-def test_approve_emits_approved_with_the_approver_as_actor(
-    store: NotifyingStore, recorder: Recorder
+# transition: (what the caller does, the actor it names, the event, the event's actor)
+TRANSITIONS: dict[str, tuple[Callable[[Request], Request], str | None, EventKind, str]] = {
+    "approve": (lambda r: r.approve("bob", "go ahead"), None, EventKind.APPROVED, "bob"),
+    "deny": (lambda r: r.deny("carol", "not during the freeze"), None, EventKind.DENIED, "carol"),
+    "cancel-by-alice": (lambda r: r.cancel(), "alice", EventKind.CANCELLED, "alice"),
+    "expire-by-nobody": (lambda r: r.expire(), None, EventKind.EXPIRED, ""),
+}
+
+
+@pytest.mark.parametrize(
+    ("transition", "actor", "kind", "event_actor"), TRANSITIONS.values(), ids=TRANSITIONS.keys()
+)
+def test_a_transition_emits_its_event_with_the_approver_or_the_actor_the_caller_names(
+    store: NotifyingStore,
+    recorder: Recorder,
+    transition: Callable[[Request], Request],
+    actor: str | None,
+    kind: EventKind,
+    event_actor: str,
 ) -> None:
     created = store.create(new_request("alice"))
-    approved = store.update(created.approve("bob", "go ahead"))
+    stored = store.update(transition(created), actor=actor)
 
-    assert recorder.kinds == [EventKind.CREATED, EventKind.APPROVED]
+    assert recorder.kinds == [EventKind.CREATED, kind]
     event = recorder.events[1]
-    assert event.actor == "bob"
-    assert event.request == approved
-    assert event.request.status is RequestStatus.APPROVED
-
-
-def test_deny_emits_denied_with_the_approver_as_actor(
-    store: NotifyingStore, recorder: Recorder
-) -> None:
-    created = store.create(new_request("alice"))
-    store.update(created.deny("carol", "not during the freeze"))
-
-    assert recorder.kinds == [EventKind.CREATED, EventKind.DENIED]
-    assert recorder.events[1].actor == "carol"
-
-
-def test_cancel_emits_cancelled_with_the_actor_the_caller_names(
-    store: NotifyingStore, recorder: Recorder
-) -> None:
-    created = store.create(new_request("alice"))
-    store.update(created.cancel(), actor="alice")
-
-    assert recorder.kinds == [EventKind.CREATED, EventKind.CANCELLED]
-    assert recorder.events[1].actor == "alice"
-
-
-def test_expire_without_an_actor_has_an_empty_actor(
-    store: NotifyingStore, recorder: Recorder
-) -> None:
-    created = store.create(new_request("alice"))
-    store.update(created.expire())
-
-    assert recorder.kinds == [EventKind.CREATED, EventKind.EXPIRED]
-    assert recorder.events[1].actor == ""
+    assert event.actor == event_actor
+    assert event.request == stored
+    assert event.request.status.value == kind.value
 
 
 def test_event_time_is_the_stored_updated_at_of_the_transition(
