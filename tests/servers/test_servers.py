@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from botocore.awsrequest import AWSPreparedRequest
@@ -108,6 +108,25 @@ def _error_code(excinfo: pytest.ExceptionInfo[ClientError]) -> str:
     return excinfo.value.response["Error"]["Code"]
 
 
+PENDING_ITEM = {"id": {"S": "req-1"}, "state": {"S": "PENDING"}}
+
+
+def _refused_put(
+    client: DynamoDBClient, table: str, **options: Any
+) -> pytest.ExceptionInfo[ClientError]:
+    """Put PENDING_ITEM, then (with ``options``) an APPROVED item with its id only if the id is
+    new; return what that refused second put raised."""
+    client.put_item(TableName=table, Item=PENDING_ITEM)
+    with pytest.raises(ClientError) as excinfo:
+        client.put_item(
+            TableName=table,
+            Item={"id": {"S": "req-1"}, "state": {"S": "APPROVED"}},
+            ConditionExpression="attribute_not_exists(id)",
+            **options,
+        )
+    return excinfo
+
+
 # --- Both servers serve a working DynamoDB API -----------------------------------------------
 
 
@@ -164,19 +183,12 @@ def test_put_get_and_query_gsi(client: DynamoDBClient, table: str) -> None:
 def test_failed_conditional_put_raises_conditional_check_failed(
     client: DynamoDBClient, table: str
 ) -> None:
-    client.put_item(TableName=table, Item={"id": {"S": "req-1"}, "state": {"S": "PENDING"}})
-
-    with pytest.raises(ClientError) as excinfo:
-        client.put_item(
-            TableName=table,
-            Item={"id": {"S": "req-1"}, "state": {"S": "APPROVED"}},
-            ConditionExpression="attribute_not_exists(id)",
-        )
+    excinfo = _refused_put(client, table)
 
     assert _error_code(excinfo) == "ConditionalCheckFailedException"
     assert isinstance(excinfo.value, client.exceptions.ConditionalCheckFailedException)
     got = client.get_item(TableName=table, Key={"id": {"S": "req-1"}}, ConsistentRead=True)
-    assert got["Item"]["state"] == {"S": "PENDING"}
+    assert got["Item"] == PENDING_ITEM
 
 
 def test_successful_conditional_update(client: DynamoDBClient, table: str) -> None:
@@ -246,16 +258,7 @@ def test_dynalite_has_no_transactions(dynalite: tuple[DynamoDBClient, str]) -> N
 def test_dynalite_ignores_return_values_on_condition_check_failure(
     dynalite: tuple[DynamoDBClient, str],
 ) -> None:
-    client, name = dynalite
-    client.put_item(TableName=name, Item={"id": {"S": "req-1"}, "state": {"S": "PENDING"}})
-
-    with pytest.raises(ClientError) as excinfo:
-        client.put_item(
-            TableName=name,
-            Item={"id": {"S": "req-1"}, "state": {"S": "APPROVED"}},
-            ConditionExpression="attribute_not_exists(id)",
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
-        )
+    excinfo = _refused_put(*dynalite, ReturnValuesOnConditionCheckFailure="ALL_OLD")
 
     assert _error_code(excinfo) == "ConditionalCheckFailedException"
     assert "Item" not in excinfo.value.response
@@ -264,15 +267,7 @@ def test_dynalite_ignores_return_values_on_condition_check_failure(
 def test_dynalite_rejects_unused_expression_attribute_values(
     dynalite: tuple[DynamoDBClient, str],
 ) -> None:
-    client, name = dynalite
-
-    with pytest.raises(ClientError) as excinfo:
-        client.put_item(
-            TableName=name,
-            Item={"id": {"S": "req-1"}},
-            ConditionExpression="attribute_not_exists(id)",
-            ExpressionAttributeValues={":unused": {"S": "x"}},
-        )
+    excinfo = _refused_put(*dynalite, ExpressionAttributeValues={":unused": {"S": "x"}})
 
     assert _error_code(excinfo) == "ValidationException"
 
@@ -349,20 +344,10 @@ def test_moto_keeps_tables_per_region(
 
 
 def test_moto_returns_old_item_on_condition_check_failure(moto: tuple[DynamoDBClient, str]) -> None:
-    client, name = moto
-    old_item = {"id": {"S": "req-1"}, "state": {"S": "PENDING"}}
-    client.put_item(TableName=name, Item=old_item)
-
-    with pytest.raises(ClientError) as excinfo:
-        client.put_item(
-            TableName=name,
-            Item={"id": {"S": "req-1"}, "state": {"S": "APPROVED"}},
-            ConditionExpression="attribute_not_exists(id)",
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
-        )
+    excinfo = _refused_put(*moto, ReturnValuesOnConditionCheckFailure="ALL_OLD")
 
     assert _error_code(excinfo) == "ConditionalCheckFailedException"
-    assert excinfo.value.response.get("Item") == old_item
+    assert excinfo.value.response.get("Item") == PENDING_ITEM
 
 
 def test_moto_rejects_empty_string_gsi_key(moto: tuple[DynamoDBClient, str]) -> None:
