@@ -22,13 +22,12 @@ from approvals.errors import (
     StoreError,
     ValidationError,
 )
-from approvals.migrate.backend import backend_for
 from approvals.migrate.checkpoint import CheckpointLike
 from approvals.migrate.options import DEFAULT_PAGE_SIZE, DEFAULT_SEGMENTS, BulkOptions
-from approvals.migrate.protocol import Backend, RawItem
+from approvals.migrate.protocol import Backend, Page, RawItem
 from approvals.migrate.report import MigrationReport, ProgressCallback
 from approvals.migrate.run import Run
-from approvals.migrate.scan import iter_pages, optional_status, saved_positions
+from approvals.migrate.scan import ScanRun
 from approvals.migrate.throttle import CapacityLimiter, estimate_write_units
 from approvals.request import Request, RequestStatus
 from approvals.store import Store
@@ -99,15 +98,7 @@ def rewrite(
     id, or (with a new status) changes ``updated_at``; InvalidStateTransition for a status change
     the state machine forbids; StoreError for backend failures; whatever ``transform`` raises.
     """
-    options = BulkOptions(
-        segments=segments,
-        page_size=page_size,
-        rate_limit=rate_limit,
-        checkpoint=checkpoint,
-        dry_run=dry_run,
-        progress=progress,
-        workers=workers,
-    )
+    options = BulkOptions.from_keywords(locals())
     return _run_rewrite(store, lambda state: (transform, {}), "rewrite", status, options)
 
 
@@ -131,6 +122,7 @@ def sweep_expired(
     the refused write is counted in ``conflicts``. A resumed sweep keeps the cut-off time of
     the run it continues. Options and errors as for :func:`rewrite`.
     """
+    options = BulkOptions.from_keywords(locals())
     if now is not None and (not isinstance(now, datetime) or now.utcoffset() is None):
         raise ValidationError("now must be a timezone-aware datetime", field="now")
 
@@ -147,15 +139,6 @@ def sweep_expired(
 
         return expire, {"cutoff": format_time(cutoff)}
 
-    options = BulkOptions(
-        segments=segments,
-        page_size=page_size,
-        rate_limit=rate_limit,
-        checkpoint=checkpoint,
-        dry_run=dry_run,
-        progress=progress,
-        workers=workers,
-    )
     return _run_rewrite(store, plan, "sweep-expired", RequestStatus.PENDING, options)
 
 
@@ -182,15 +165,7 @@ def normalize(
     its stored ``updated_at`` string: one changed meanwhile is counted as a conflict and left
     alone. Canonical items are counted ``unchanged``. Options and errors as for :func:`rewrite`.
     """
-    options = BulkOptions(
-        segments=segments,
-        page_size=page_size,
-        rate_limit=rate_limit,
-        checkpoint=checkpoint,
-        dry_run=dry_run,
-        progress=progress,
-        workers=workers,
-    )
+    options = BulkOptions.from_keywords(locals())
     return _run_rewrite(store, lambda state: (_canonical_request, {}), "normalize", None, options)
 
 
@@ -227,57 +202,32 @@ def _run_rewrite(
     status: RequestStatus | str | None,
     options: BulkOptions,
 ) -> MigrationReport:
-    wanted = optional_status(status)
-    backend = backend_for(store)
-    run = Run(
-        options,
-        operation=operation,
-        target=backend.target,
-        params={"segments": options.segments, "status": None if wanted is None else wanted.value},
-    )
-    if run.finished:
-        return run.report
-    names = backend.segment_names(options, wanted)
-    positions: dict[str, dict[str, Any]] = {n: {"key": None, "done": False} for n in names}
-    if run.state is not None:
-        positions = saved_positions(run.state, names)
-    transform, extra_state = plan(run.state)
-    job = _RewriteJob(backend, run, transform, options.rate_limit)
-    starts = {name: pos["key"] for name, pos in positions.items() if not pos["done"]}
-    committed: dict[str, Any] | None = None
+    scan = ScanRun(store, options, operation, status)
+    transform, extra_state = plan(scan.run.state)
     workers = options.workers or DEFAULT_WORKERS
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="approvals-rewrite") as pool:
-        pages = iter_pages(backend, starts, options, wanted)
-        try:
-            for page in pages:
-                job.apply(page.items, pool)
-                positions[page.segment] = {"key": page.next_key, "done": page.next_key is None}
-                committed = {"segments": dict(positions), **extra_state}
-                if run.due():
-                    run.save(committed)
-                run.progress()
-            run.save({"segments": positions, **extra_state}, complete=True)
-            run.progress()
-            return run.report
-        except BaseException:
-            if committed is not None:
-                run.save(committed)
-            raise
-        finally:
-            pages.close()
+        job = _RewriteJob(scan.backend, scan.run, transform, options.rate_limit, pool)
+        return scan.drive(job.apply, state=lambda: extra_state)
 
 
 class _RewriteJob:
     def __init__(
-        self, backend: Backend, run: Run, transform: Transform, rate_limit: float | None
+        self,
+        backend: Backend,
+        run: Run,
+        transform: Transform,
+        rate_limit: float | None,
+        pool: ThreadPoolExecutor,
     ) -> None:
         self.backend = backend
         self.run = run
         self.transform = transform
         self.limiter = None if rate_limit is None else CapacityLimiter(rate_limit)
+        self.pool = pool
 
-    def apply(self, items: list[RawItem], pool: ThreadPoolExecutor) -> None:
+    def apply(self, page: Page) -> None:
         """Plan every item of a page, write the planned ones, then count (all or nothing)."""
+        items = page.items
         unchanged = 0
         invalid: list[str] = []
         writes: list[_Write] = []
@@ -294,7 +244,9 @@ class _RewriteJob:
                 writes.append(write)
         report = self.run.report
         # A dry run counts every planned write as landed.
-        landed = [True] * len(writes) if report.dry_run else list(pool.map(self._write, writes))
+        landed = (
+            [True] * len(writes) if report.dry_run else list(self.pool.map(self._write, writes))
+        )
         report.scanned += len(items)
         report.unchanged += unchanged
         for request_id in invalid:
@@ -344,7 +296,7 @@ class _RewriteJob:
         if write.transition:
             units = estimate_write_units(write.new_raw)
             try:
-                self.backend.update(write.new)
+                self.backend.store.update(write.new)
                 landed = True
             except (ConcurrentModification, RequestNotFound):
                 landed = False

@@ -1,9 +1,7 @@
 """The backend of a store with DynamoDB table access (``store.dynamodb_table()``).
 
-Every call goes to the table's botocore client, inside the table's ``operation`` context (which
-translates botocore errors into the library's and logs one operation), with
-``ReturnConsumedCapacity=TOTAL`` so the caller can pace itself. Items are handled exactly as
-stored: read into a Request by the table's raw decoder, never as model instances.
+Calls go to the table's botocore client inside its ``operation`` context (errors translated,
+one logged operation), with ``ReturnConsumedCapacity=TOTAL``, on the items exactly as stored.
 """
 
 from __future__ import annotations
@@ -15,9 +13,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from approvals.errors import StoreError, Throttled
+from approvals.errors import Throttled
 from approvals.migrate.options import BulkOptions
-from approvals.migrate.protocol import Page, PutOutcome, RawItem, TableAccess
+from approvals.migrate.protocol import Page, PutOutcome, RawItem, ScanRequest, TableAccess
 from approvals.migrate.throttle import (
     CapacityLimiter,
     backoff,
@@ -85,15 +83,8 @@ class DynamoBackend:
             return [str(share[0])]
         return [str(index) for index in range(options.segments)]
 
-    def pages(
-        self,
-        segment: str,
-        start: Any,
-        *,
-        options: BulkOptions,
-        status: RequestStatus | None,
-        read_rate: float | None,
-    ) -> Iterator[Page]:
+    def pages(self, scan: ScanRequest) -> Iterator[Page]:
+        options, status = scan.options, scan.status
         share = options.share
         total = share[1] if share is not None else options.segments
         request: dict[str, Any] = {
@@ -103,15 +94,15 @@ class DynamoBackend:
             "ReturnConsumedCapacity": "TOTAL",
         }
         if total > 1:
-            request.update(Segment=int(segment), TotalSegments=total)
+            request.update(Segment=int(scan.segment), TotalSegments=total)
         if status is not None:
             request.update(
                 FilterExpression="#status = :status",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={":status": {"S": status.value}},
             )
-        limiter = None if read_rate is None else CapacityLimiter(read_rate)
-        key = start
+        limiter = None if scan.read_rate is None else CapacityLimiter(scan.read_rate)
+        key = scan.start
         while True:
             if key is not None:
                 request["ExclusiveStartKey"] = key
@@ -123,20 +114,12 @@ class DynamoBackend:
                 items = response.get("Items") or []
                 limiter.consume(consumed_units(response, fallback=estimate_read_units(items)))
             key = response.get("LastEvaluatedKey")
-            yield Page(segment, response.get("Items") or [], key)
+            yield Page(scan.segment, response.get("Items") or [], key)
             if key is None:
                 return
 
     def to_request(self, raw: RawItem) -> Request:
-        try:
-            return self.table.to_request(raw)
-        except StoreError:
-            raise
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            request_id = str(raw.get("id", {}).get("S", "")) or None
-            raise StoreError(
-                f"stored item is malformed ({exc})", request_id=request_id, retryable=False
-            ) from exc
+        return self.table.to_request(raw)
 
     def to_raw(self, request: Request) -> RawItem:
         raw: RawItem = self.table.to_item(request)
@@ -230,6 +213,3 @@ class DynamoBackend:
                     raise
                 return False, estimate_write_units(raw)
         return True, consumed_units(response, fallback=estimate_write_units(raw))
-
-    def update(self, request: Request) -> Request:
-        return self.store.update(request)

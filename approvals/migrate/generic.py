@@ -5,11 +5,10 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
-from approvals.errors import RequestExists, RequestNotFound, StoreError
+from approvals.errors import RequestExists, RequestNotFound
 from approvals.migrate.options import BulkOptions
-from approvals.migrate.protocol import Page, PutOutcome, RawItem, TableAccess
+from approvals.migrate.protocol import Page, PutOutcome, RawItem, ScanRequest, TableAccess
 from approvals.request import Request, RequestStatus
 from approvals.store import DynamoDBStore, Store
 from approvals.times import stored_form
@@ -43,24 +42,17 @@ class StoreBackend:
         statuses = list(RequestStatus) if status is None else [status]
         return [s.value for s in statuses]
 
-    def pages(
-        self,
-        segment: str,
-        start: Any,
-        *,
-        options: BulkOptions,
-        status: RequestStatus | None,
-        read_rate: float | None,
-    ) -> Iterator[Page]:
+    def pages(self, scan: ScanRequest) -> Iterator[Page]:
+        segment, start = scan.segment, scan.start
         ids = sorted(
             r.id
             for r in self.store.iter_by_status(RequestStatus(segment))
-            if (start is None or r.id > start) and options.owns(r.id)
+            if (start is None or r.id > start) and scan.options.owns(r.id)
         )
         if not ids:
             yield Page(segment, [], None)
             return
-        page_size = options.page_size
+        page_size = scan.options.page_size
         for offset in range(0, len(ids), page_size):
             chunk = ids[offset : offset + page_size]
             items = []
@@ -72,12 +64,7 @@ class StoreBackend:
             yield Page(segment, items, None if done else chunk[-1])
 
     def to_request(self, raw: RawItem) -> Request:
-        try:
-            return item_codec().to_request(raw)
-        except StoreError:
-            raise
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            raise StoreError(f"item is malformed ({exc})", retryable=False) from exc
+        return item_codec().to_request(raw)
 
     def to_raw(self, request: Request) -> RawItem:
         raw: RawItem = item_codec().to_item(request)
@@ -132,13 +119,9 @@ class StoreBackend:
             stored = self.store.get(expected.id)
         except RequestNotFound:
             return False, 0.0
-        if stored_form(stored.updated_at) != stored_form(
-            expected.updated_at
-        ) or stored.status is not (expected.status):
+        same_token = stored_form(stored.updated_at) == stored_form(expected.updated_at)
+        if not same_token or stored.status is not expected.status:
             return False, 0.0
         self.store.delete(expected.id)
         self.store.create(self.to_request(raw))
         return True, 0.0
-
-    def update(self, request: Request) -> Request:
-        return self.store.update(request)

@@ -10,8 +10,7 @@ import contextlib
 import io
 import os
 import stat
-from collections.abc import Iterator
-from typing import IO, Any, Literal
+from typing import IO, Literal
 
 from approvals.errors import ValidationError
 from approvals.migrate.backend import backend_for
@@ -22,7 +21,7 @@ from approvals.migrate.options import DEFAULT_PAGE_SIZE, DEFAULT_SEGMENTS, BulkO
 from approvals.migrate.protocol import Page
 from approvals.migrate.report import MigrationReport, ProgressCallback
 from approvals.migrate.run import Run
-from approvals.migrate.scan import iter_pages, optional_status, saved_positions
+from approvals.migrate.scan import ScanRun
 from approvals.request import RequestStatus
 from approvals.store import Store
 
@@ -61,84 +60,25 @@ def export_jsonl(
     Raises ValidationError for bad arguments or a checkpoint that does not fit, StoreError for
     backend failures or an item that cannot be written in the format, OSError from ``fp``.
     """
-    options = BulkOptions(
-        segments=segments,
-        page_size=page_size,
-        rate_limit=rate_limit,
-        checkpoint=checkpoint,
-        dry_run=dry_run,
-        progress=progress,
-        segment=segment,
-        total_segments=total_segments,
-    )
-    return _export(store, fp, options, optional_status(status))
+    options = BulkOptions.from_keywords(locals())
+    scan = ScanRun(store, options, "export", status)
+    run, report = scan.run, scan.run.report
+    if run.checkpoint is not None and not run.finished:
+        _resume_file(fp, run)
 
-
-def _export(
-    store: Store, fp: IO[str], options: BulkOptions, wanted: RequestStatus | None
-) -> MigrationReport:
-    backend = backend_for(store)
-    run = Run(
-        options,
-        operation="export",
-        target=backend.target,
-        params={"segments": options.segments, "status": None if wanted is None else wanted.value},
-    )
-    if run.finished:
-        return run.report
-    names = backend.segment_names(options, wanted)
-    positions: dict[str, dict[str, Any]] = {n: {"key": None, "done": False} for n in names}
-    offset = 0
-    if run.checkpoint is not None:
-        offset = _start_offset(fp, run)
-    if run.state is not None:
-        positions = saved_positions(run.state, names)
-    starts = {name: pos["key"] for name, pos in positions.items() if not pos["done"]}
-    pages = iter_pages(backend, starts, options, wanted)
-    try:
-        _write_pages(run, fp, pages, positions, offset)
-    finally:
-        pages.close()
-    return run.report
-
-
-def _write_pages(
-    run: Run, fp: IO[str], pages: Iterator[Page], positions: dict[str, Any], offset: int
-) -> None:
-    """Write every page's lines, checkpointing the file offset with the scan positions."""
-    report = run.report
-    committed: dict[str, Any] | None = None
-    try:
-        for page in pages:
-            lines = [encode_item(raw) for raw in page.items]
-            if not report.dry_run:
-                fp.writelines(lines)
-            report.scanned += len(lines)
-            report.written += len(lines)
-            positions[page.segment] = {"key": page.next_key, "done": page.next_key is None}
-            if run.checkpoint is not None:
-                committed = {"segments": dict(positions), "offset": fp.tell()}
-                if run.due():
-                    _sync(fp)
-                    run.save(committed)
-            run.progress()
+    def write(page: Page) -> None:
+        lines = [encode_item(raw) for raw in page.items]
         if not report.dry_run:
-            _sync(fp)
-        final = {"segments": positions, "offset": fp.tell() if run.checkpoint else offset}
-        run.save(final, complete=True)
-        run.progress()
-    except BaseException:
-        if committed is not None:
-            # Keep what is already written and fsynced; the rerun continues from it.
-            with contextlib.suppress(Exception):
-                _sync(fp)
-                run.save(committed)
-        raise
+            fp.writelines(lines)
+        report.scanned += len(lines)
+        report.written += len(lines)
+
+    return scan.drive(write, state=lambda: {"offset": fp.tell()}, sync=lambda: _sync(fp))
 
 
-def _start_offset(fp: IO[str], run: Run) -> int:
-    """Return where the export's lines start in ``fp``, cutting a resumed file back to the
-    length its checkpoint recorded."""
+def _resume_file(fp: IO[str], run: Run) -> None:
+    """Check that ``fp`` can be checkpointed; cut a resumed file back to the length its
+    checkpoint recorded."""
     try:
         seekable = fp.seekable()
     except (AttributeError, ValueError):
@@ -148,7 +88,7 @@ def _start_offset(fp: IO[str], run: Run) -> int:
             "a checkpointed export needs a regular file (seekable) to write to", field="fp"
         )
     if run.state is None:
-        return fp.tell()
+        return
     offset = run.state.get("offset")
     if not isinstance(offset, int) or offset < 0:
         raise ValidationError("the checkpoint has no valid file offset", field="checkpoint")
@@ -161,7 +101,6 @@ def _start_offset(fp: IO[str], run: Run) -> int:
         )
     fp.seek(offset)
     fp.truncate()
-    return offset
 
 
 def _sync(fp: IO[str]) -> None:
@@ -218,15 +157,7 @@ def import_jsonl(
         raise ValidationError(
             f"mode must be one of {list(IMPORT_MODES)}, got {mode!r}", field="mode"
         )
-    options = BulkOptions(
-        rate_limit=rate_limit,
-        checkpoint=checkpoint,
-        dry_run=dry_run,
-        progress=progress,
-        workers=workers,
-        segment=segment,
-        total_segments=total_segments,
-    )
+    options = BulkOptions.from_keywords(locals())
     return _import(store, fp, options, mode)
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from approvals.errors import ValidationError
 from approvals.migrate.checkpoint import CheckpointLike
@@ -70,6 +73,13 @@ class BulkOptions:
             _check_int("segment", self.segment, 0, self.total_segments - 1)
         if not isinstance(self.dry_run, bool):
             raise ValidationError("dry_run must be True or False", field="dry_run")
+
+    @classmethod
+    def from_keywords(cls, keywords: Mapping[str, Any]) -> BulkOptions:
+        """Build the options from a public function's keywords (its ``locals()`` on entry): the
+        keywords named as fields are the options, the others are left out."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{name: value for name, value in keywords.items() if name in names})
 
     @property
     def share(self) -> tuple[int, int] | None:

@@ -1,10 +1,7 @@
 """What the bulk operations need from a store: the :class:`Backend` protocol and its values.
 
-Two backends implement it: :mod:`approvals.migrate.dynamo` for a store with DynamoDB table
-access (``store.dynamodb_table()``; wrappers such as NotifyingStore forward it), on the items
-exactly as stored; :mod:`approvals.migrate.generic` for any other store, through its public
-methods. :func:`approvals.migrate.backend.backend_for` picks one. Every backend method raises
-only :class:`~approvals.ApprovalsError`.
+Implemented by :mod:`~approvals.migrate.dynamo` (a store with ``dynamodb_table()``) and
+:mod:`~approvals.migrate.generic` (any other store); every method raises only ApprovalsError.
 """
 
 from __future__ import annotations
@@ -19,7 +16,7 @@ from approvals.migrate.options import BulkOptions
 from approvals.request import Request, RequestStatus
 from approvals.store import Store
 
-__all__ = ["Backend", "Page", "PutOutcome", "RawItem", "TableAccess"]
+__all__ = ["Backend", "Page", "PutOutcome", "RawItem", "ScanRequest", "TableAccess"]
 
 RawItem = dict[str, dict[str, Any]]
 """An item as DynamoDB stores it: attribute name -> attribute value (``{"S": "..."}``)."""
@@ -35,6 +32,19 @@ class Page:
     segment: str
     items: list[RawItem]
     next_key: Any
+
+
+@dataclass(frozen=True)
+class ScanRequest:
+    """What one segment's reader scans: ``segment`` from position ``start`` (None: its
+    beginning), with the run's ``options`` and ``status`` filter, at most ``read_rate`` read
+    units per second (None: unpaced)."""
+
+    segment: str
+    start: Any
+    options: BulkOptions
+    status: RequestStatus | None
+    read_rate: float | None
 
 
 class PutOutcome(enum.Enum):
@@ -76,16 +86,8 @@ class Backend(Protocol):
         """Return the names of the independent scan segments of this run."""
         ...
 
-    def pages(
-        self,
-        segment: str,
-        start: Any,
-        *,
-        options: BulkOptions,
-        status: RequestStatus | None,
-        read_rate: float | None,
-    ) -> Iterator[Page]:
-        """Yield the pages of ``segment`` after position ``start`` (None: from its beginning)."""
+    def pages(self, scan: ScanRequest) -> Iterator[Page]:
+        """Yield the pages of ``scan.segment`` after its position ``scan.start``."""
         ...
 
     def to_request(self, raw: RawItem) -> Request:
@@ -116,8 +118,4 @@ class Backend(Protocol):
     def replace(self, raw: RawItem, expected: Request) -> tuple[bool, float]:
         """Replace the stored item by ``raw`` only while it is still ``expected`` (same
         updated_at representation and status); return (written, units consumed)."""
-        ...
-
-    def update(self, request: Request) -> Request:
-        """The store's conditional update."""
         ...

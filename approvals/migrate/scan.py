@@ -1,7 +1,6 @@
-"""Parallel, streaming scans: :func:`scan_requests` and the page stream the bulk operations share.
-
-Each segment is read by its own thread, page by page, into a bounded queue: at most about two
-pages per segment are in memory at any time, however large the table.
+"""Parallel, streaming scans: :func:`scan_requests` and :class:`ScanRun`, the checkpointed scan
+the bulk operations share. Each segment is read by its own thread into a bounded queue, so
+memory stays at about two pages per segment however large the table.
 """
 
 from __future__ import annotations
@@ -9,31 +8,85 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 from approvals.errors import ValidationError
 from approvals.migrate.backend import backend_for
 from approvals.migrate.options import DEFAULT_PAGE_SIZE, DEFAULT_SEGMENTS, BulkOptions
-from approvals.migrate.protocol import Backend, Page
+from approvals.migrate.protocol import Backend, Page, ScanRequest
+from approvals.migrate.report import MigrationReport
+from approvals.migrate.run import Run
 from approvals.request import Request, RequestStatus
 from approvals.store import Store
 from approvals.store.base import check_status
 
-__all__ = [
-    "DEFAULT_PAGE_SIZE",
-    "DEFAULT_SEGMENTS",
-    "iter_pages",
-    "saved_positions",
-    "scan_requests",
-]
+__all__ = ["ScanRun", "scan_requests"]
 
 _DONE = object()
 
 
-def optional_status(status: RequestStatus | str | None) -> RequestStatus | None:
-    """Return ``status`` as a RequestStatus (or None); ValidationError when unknown."""
-    return None if status is None else check_status(status)
+class ScanRun:
+    """One checkpointed run of a bulk operation over a scan: the :class:`Run`, the backend, and
+    each segment's position, saved once every page before it is handled.
+
+    The checkpoint's options are the segment count and the ``status`` filter (with the share).
+    """
+
+    def __init__(
+        self, store: Store, options: BulkOptions, operation: str, status: RequestStatus | str | None
+    ) -> None:
+        self.options = options
+        self.status = _optional_status(status)
+        self.backend = backend_for(store)
+        status_value = None if self.status is None else self.status.value
+        params = {"segments": options.segments, "status": status_value}
+        self.run = Run(options, operation=operation, target=self.backend.target, params=params)
+
+    def drive(
+        self,
+        handle: Callable[[Page], None],
+        *,
+        state: Callable[[], dict[str, Any]] = dict,
+        sync: Callable[[], None] = lambda: None,
+    ) -> MigrationReport:
+        """Hand every page not done yet to ``handle``, then checkpoint the positions with
+        ``state()``; ``sync`` makes what was handled durable before a save. On an error the last
+        handled state is saved before the error propagates. Returns the report."""
+        run = self.run
+        if run.finished:
+            return run.report
+        names = self.backend.segment_names(self.options, self.status)
+        positions: dict[str, dict[str, Any]] = {n: {"key": None, "done": False} for n in names}
+        if run.state is not None:
+            positions = _saved_positions(run.state, names)
+        starts = {name: pos["key"] for name, pos in positions.items() if not pos["done"]}
+        pages = _iter_pages(self.backend, starts, self.options, self.status)
+        committed: dict[str, Any] | None = None
+        try:
+            for page in pages:
+                handle(page)
+                positions[page.segment] = {"key": page.next_key, "done": page.next_key is None}
+                if run.checkpoint is not None:
+                    committed = {"segments": dict(positions), **state()}
+                    if run.due():
+                        sync()
+                        run.save(committed)
+                run.progress()
+            if not run.report.dry_run:
+                sync()
+            run.save({"segments": positions, **state()} if run.checkpoint else {}, complete=True)
+            run.progress()
+        except BaseException:
+            if committed is not None:
+                # Keep what is already handled and synced; the rerun continues from it.
+                with contextlib.suppress(Exception):
+                    sync()
+                    run.save(committed)
+            raise
+        finally:
+            pages.close()
+        return run.report
 
 
 def scan_requests(
@@ -60,19 +113,17 @@ def scan_requests(
     that is not a valid request (``export_jsonl`` exports such items as they are).
     Closing the iterator early stops the scan threads.
     """
-    options = BulkOptions(
-        segments=segments,
-        page_size=page_size,
-        rate_limit=rate_limit,
-        segment=segment,
-        total_segments=total_segments,
-    )
-    wanted = optional_status(status)
+    options = BulkOptions.from_keywords(locals())
+    wanted = _optional_status(status)
     backend = backend_for(store)
     names = backend.segment_names(options, wanted)
-    pages = iter_pages(backend, dict.fromkeys(names), options, wanted)
+    pages = _iter_pages(backend, dict.fromkeys(names), options, wanted)
     # Checked above, at the call; the scan itself starts on the first next().
     return _requests(backend, pages)
+
+
+def _optional_status(status: RequestStatus | str | None) -> RequestStatus | None:
+    return None if status is None else check_status(status)
 
 
 def _requests(backend: Backend, pages: Generator[Page, None, None]) -> Iterator[Request]:
@@ -84,7 +135,7 @@ def _requests(backend: Backend, pages: Generator[Page, None, None]) -> Iterator[
         pages.close()
 
 
-def iter_pages(
+def _iter_pages(
     backend: Backend,
     starts: dict[str, Any],
     options: BulkOptions,
@@ -104,9 +155,7 @@ def iter_pages(
 
     def read(segment: str, start: Any) -> None:
         try:
-            for page in backend.pages(
-                segment, start, options=options, status=status, read_rate=read_rate
-            ):
+            for page in backend.pages(ScanRequest(segment, start, options, status, read_rate)):
                 channel.put(page)
                 if stop.is_set():
                     return
@@ -140,7 +189,7 @@ def iter_pages(
             thread.join()
 
 
-def saved_positions(state: dict[str, Any], names: list[str]) -> dict[str, dict[str, Any]]:
+def _saved_positions(state: dict[str, Any], names: list[str]) -> dict[str, dict[str, Any]]:
     """Return the per-segment scan positions a checkpoint state records for ``names``.
 
     Raises ValidationError when they do not fit (another segment count) or are damaged.
