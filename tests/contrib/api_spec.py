@@ -12,6 +12,7 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from json import dumps, loads
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
@@ -64,19 +65,41 @@ class Reply:
     headers: Mapping[str, str]  # case-insensitive
     body: Any  # parsed JSON, or None
 
+    @classmethod
+    def of(cls, status: int, headers: Mapping[str, str], content: bytes) -> Reply:
+        """The reply of a response with ``content`` (None unless it is JSON)."""
+        try:
+            return cls(status, headers, loads(content) if content else None)
+        except ValueError:
+            return cls(status, headers, None)
+
     @property
     def content_type(self) -> str:
         return self.headers.get("Content-Type", "")
 
 
-class Api(Protocol):
-    """A framework's test client on the JSON API mounted at /api, acting as ``user``."""
+@dataclass(frozen=True)
+class Call:
+    """One HTTP request to the API, as :meth:`Api.send` gets it."""
+
+    method: str
+    url: str
+    headers: dict[str, str]
+    data: str | None = None
+    content_type: str | None = None
+
+
+class Api:
+    """A framework's test client on the JSON API mounted at /api, acting as ``user`` (sent in
+    the ``user_header``); a framework implements :meth:`send`."""
 
     store: Store
+    user_header = "X-User"
 
     def get(
         self, path: str, *, user: str | None = "bob", headers: dict[str, str] | None = None
-    ) -> Reply: ...
+    ) -> Reply:
+        return self.send(Call("GET", "/api" + path, self._headers(user, headers)))
 
     def post(
         self,
@@ -87,7 +110,17 @@ class Api(Protocol):
         data: str | None = None,
         content_type: str | None = None,
         headers: dict[str, str] | None = None,
-    ) -> Reply: ...
+    ) -> Reply:
+        if json is not None:
+            data, content_type = dumps(json), "application/json"
+        call = Call("POST", "/api" + path, self._headers(user, headers), data, content_type)
+        return self.send(call)
+
+    def send(self, call: Call) -> Reply:
+        raise NotImplementedError
+
+    def _headers(self, user: str | None, headers: dict[str, str] | None) -> dict[str, str]:
+        return {**({self.user_header: user} if user else {}), **(headers or {})}
 
 
 class ApiOn(Protocol):
@@ -118,6 +151,12 @@ def submit(api: Api, user: str = "alice", **fields: Any) -> Reply:
     reply = api.post("/requests", user=user, json={**NEW_REQUEST, **fields})
     assert reply.status == 201, reply.body
     return reply
+
+
+def act(api: Api, created: Reply, action: str, **options: Any) -> Reply:
+    """POST ``action`` on the request ``created`` answered, with its ETag as If-Match."""
+    headers = {"If-Match": created.headers["ETag"]}
+    return api.post(f"/requests/{created.body['id']}/{action}", headers=headers, **options)
 
 
 def pending_request(
@@ -250,6 +289,11 @@ def check_error_reply(
 class ApiSpec:
     """The behaviours of the JSON API; see approvals.contrib.api for the rules."""
 
+    @pytest.fixture
+    def oncall_api(self, api_on: ApiOn) -> Api:
+        """The API on a MemoryStore under :data:`ONCALL_POLICY`."""
+        return api_on(MemoryStore(), policy=ApprovalPolicy.from_yaml(ONCALL_POLICY))
+
     # -- identity ----------------------------------------------------------------------------
 
     @pytest.mark.parametrize(
@@ -348,12 +392,7 @@ class ApiSpec:
 
     def test_approve_with_the_current_etag_records_the_identity_as_approver(self, api: Api) -> None:
         created = submit(api, user="alice")
-        reply = api.post(
-            f"/requests/{created.body['id']}/approve",
-            user="bob",
-            json={"comment": "go ahead"},
-            headers={"If-Match": created.headers["ETag"]},
-        )
+        reply = act(api, created, "approve", user="bob", json={"comment": "go ahead"})
         assert reply.status == 200, reply.body
         assert (reply.body["status"], reply.body["approver"], reply.body["approver_comment"]) == (
             "approved",
@@ -365,29 +404,19 @@ class ApiSpec:
 
     def test_approve_without_a_body_has_an_empty_comment(self, api: Api) -> None:
         created = submit(api)
-        reply = api.post(
-            f"/requests/{created.body['id']}/approve", headers={"If-Match": created.headers["ETag"]}
-        )
+        reply = act(api, created, "approve")
         assert reply.status == 200, reply.body
         assert reply.body["approver_comment"] == ""
 
     def test_deny_records_the_approver_and_comment(self, api: Api) -> None:
         created = submit(api)
-        reply = api.post(
-            f"/requests/{created.body['id']}/deny",
-            json={"comment": "not during the freeze"},
-            headers={"If-Match": created.headers["ETag"]},
-        )
+        reply = act(api, created, "deny", json={"comment": "not during the freeze"})
         assert reply.status == 200, reply.body
         assert (reply.body["status"], reply.body["approver"]) == ("denied", "bob")
 
     def test_an_approver_in_the_body_is_refused(self, api: Api) -> None:
         created = submit(api)
-        reply = api.post(
-            f"/requests/{created.body['id']}/approve",
-            json={"approver": "carol"},
-            headers={"If-Match": created.headers["ETag"]},
-        )
+        reply = act(api, created, "approve", json={"approver": "carol"})
         assert_problem(reply, 422, "validation-error")
         assert api.store.get(created.body["id"]).status is RequestStatus.PENDING
 
@@ -439,20 +468,14 @@ class ApiSpec:
 
     def test_self_approval_is_422_naming_the_approver(self, api: Api) -> None:
         created = submit(api, user="alice")
-        reply = api.post(
-            f"/requests/{created.body['id']}/approve",
-            user="alice",
-            headers={"If-Match": created.headers["ETag"]},
-        )
+        reply = act(api, created, "approve", user="alice")
         assert_problem(reply, 422, "validation-error")
         assert reply.body["field"] == "approver"
         assert api.store.get(created.body["id"]).status is RequestStatus.PENDING
 
     def test_acting_on_a_decided_request_with_its_current_etag_is_409(self, api: Api) -> None:
         created = submit(api)
-        decided = api.post(
-            f"/requests/{created.body['id']}/deny", headers={"If-Match": created.headers["ETag"]}
-        )
+        decided = act(api, created, "deny")
         reply = api.post(
             f"/requests/{created.body['id']}/approve",
             user="carol",
@@ -472,23 +495,16 @@ class ApiSpec:
         )
         assert_problem(reply, 404, "request-not-found")
 
-    def test_the_requester_can_cancel(self, api: Api) -> None:
+    @pytest.mark.parametrize("user", ["alice", "Alice"])
+    def test_the_requester_may_cancel_in_any_spelling(self, api: Api, user: str) -> None:
         created = submit(api, user="alice")
-        reply = api.post(
-            f"/requests/{created.body['id']}/cancel",
-            user="alice",
-            headers={"If-Match": created.headers["ETag"]},
-        )
+        reply = act(api, created, "cancel", user=user)
         assert reply.status == 200, reply.body
         assert reply.body["status"] == "cancelled"
 
     def test_someone_else_cannot_cancel(self, api: Api) -> None:
         created = submit(api, user="alice")
-        reply = api.post(
-            f"/requests/{created.body['id']}/cancel",
-            user="bob",
-            headers={"If-Match": created.headers["ETag"]},
-        )
+        reply = act(api, created, "cancel", user="bob")
         assert_problem(reply, 403, "not-requester")
         assert api.store.get(created.body["id"]).status is RequestStatus.PENDING
 
@@ -524,44 +540,29 @@ class ApiSpec:
 
     @pytest.mark.parametrize("action", ["approve", "deny"])
     def test_someone_the_policy_does_not_list_is_403_naming_the_rule(
-        self, api_on: ApiOn, action: str
+        self, oncall_api: Api, action: str
     ) -> None:
-        api = api_on(MemoryStore(), policy=ApprovalPolicy.from_yaml(ONCALL_POLICY))
-        created = submit(api, user="alice", profile="production")
-        reply = api.post(
-            f"/requests/{created.body['id']}/{action}",
-            user="dave",
-            headers={"If-Match": created.headers["ETag"]},
-        )
+        created = submit(oncall_api, user="alice", profile="production")
+        reply = act(oncall_api, created, action, user="dave")
         assert_problem(reply, 403, "not-approver")
         assert reply.body["rule"] == "prod-oncall"
         assert "prod-oncall" in reply.body["detail"]
         assert reply.body["request_id"] == created.body["id"]
-        assert api.store.get(created.body["id"]).status is RequestStatus.PENDING
+        assert oncall_api.store.get(created.body["id"]).status is RequestStatus.PENDING
 
     def test_an_approver_the_policy_lists_in_another_spelling_may_approve(
-        self, api_on: ApiOn
+        self, oncall_api: Api
     ) -> None:
-        api = api_on(MemoryStore(), policy=ApprovalPolicy.from_yaml(ONCALL_POLICY))
-        created = submit(api, user="alice", profile="billing")
-        reply = api.post(
-            f"/requests/{created.body['id']}/approve",
-            user="carol",  # listed as Carol
-            headers={"If-Match": created.headers["ETag"]},
-        )
+        created = submit(oncall_api, user="alice", profile="billing")
+        reply = act(oncall_api, created, "approve", user="carol")  # listed as Carol
         assert reply.status == 200, reply.body
         assert reply.body["approver"] == "carol"
 
     def test_a_profile_no_rule_covers_may_be_decided_by_anyone_but_the_requester(
-        self, api_on: ApiOn
+        self, oncall_api: Api
     ) -> None:
-        api = api_on(MemoryStore(), policy=ApprovalPolicy.from_yaml(ONCALL_POLICY))
-        created = submit(api, user="alice", profile="staging")
-        reply = api.post(
-            f"/requests/{created.body['id']}/approve",
-            user="dave",
-            headers={"If-Match": created.headers["ETag"]},
-        )
+        created = submit(oncall_api, user="alice", profile="staging")
+        reply = act(oncall_api, created, "approve", user="dave")
         assert reply.status == 200, reply.body
 
     @pytest.mark.parametrize("by", ["the app's setting", "the policy itself"])
@@ -571,11 +572,7 @@ class ApiSpec:
         policy = ApprovalPolicy.from_yaml(ONCALL_POLICY, require_rule=by == "the policy itself")
         api = api_on(MemoryStore(), policy=policy, require_rule=by == "the app's setting")
         created = submit(api, user="alice", profile="staging")
-        reply = api.post(
-            f"/requests/{created.body['id']}/approve",
-            user="bob",
-            headers={"If-Match": created.headers["ETag"]},
-        )
+        reply = act(api, created, "approve", user="bob")
         assert_problem(reply, 403, "no-rule")
         assert "staging" in reply.body["detail"]
         assert api.store.get(created.body["id"]).status is RequestStatus.PENDING
@@ -583,28 +580,13 @@ class ApiSpec:
     @pytest.mark.parametrize("action", ["approve", "deny"])
     @pytest.mark.parametrize("approver", ["Alice", "ALICE", "\uff41lice"])  # fullwidth a: NFKC
     def test_deciding_ones_own_request_in_another_spelling_is_422(
-        self, api_on: ApiOn, action: str, approver: str
+        self, oncall_api: Api, action: str, approver: str
     ) -> None:
-        api = api_on(MemoryStore(), policy=ApprovalPolicy.from_yaml(ONCALL_POLICY))
-        created = submit(api, user="alice", profile="staging")
-        reply = api.post(
-            f"/requests/{created.body['id']}/{action}",
-            user=approver,
-            headers={"If-Match": created.headers["ETag"]},
-        )
+        created = submit(oncall_api, user="alice", profile="staging")
+        reply = act(oncall_api, created, action, user=approver)
         assert_problem(reply, 422, "validation-error")
         assert reply.body["field"] == "approver"
-        assert api.store.get(created.body["id"]).status is RequestStatus.PENDING
-
-    def test_the_requester_may_cancel_in_another_spelling(self, api: Api) -> None:
-        created = submit(api, user="alice")
-        reply = api.post(
-            f"/requests/{created.body['id']}/cancel",
-            user="Alice",
-            headers={"If-Match": created.headers["ETag"]},
-        )
-        assert reply.status == 200, reply.body
-        assert reply.body["status"] == "cancelled"
+        assert oncall_api.store.get(created.body["id"]).status is RequestStatus.PENDING
 
     def test_a_forged_identity_header_from_an_untrusted_address_is_401(self, api_on: ApiOn) -> None:
         api = api_on(MemoryStore(), trusted_proxies=["192.0.2.10"])  # the proxy is elsewhere
@@ -627,16 +609,15 @@ class ApiSpec:
         assert reply.body["approver"] == "bob"
 
     def test_create_auto_approved_by_the_policy_is_201_approved_as_go_stores_it(
-        self, api_on: ApiOn
+        self, oncall_api: Api
     ) -> None:
-        api = api_on(MemoryStore(), policy=ApprovalPolicy.from_yaml(ONCALL_POLICY))
-        reply = submit(api, user="alice", profile="sandbox", duration_seconds=1800)
+        reply = submit(oncall_api, user="alice", profile="sandbox", duration_seconds=1800)
         assert (reply.body["status"], reply.body["approver"], reply.body["approver_comment"]) == (
             "approved",
             "alice",
             AUTO_APPROVED_COMMENT,
         )
-        stored = api.store.get(reply.body["id"])
+        stored = oncall_api.store.get(reply.body["id"])
         assert stored.is_auto_approved
         assert reply.headers["ETag"] == entity_tag(stored)
 
@@ -649,10 +630,9 @@ class ApiSpec:
         ],
     )
     def test_create_the_policy_does_not_auto_approve_is_pending(
-        self, api_on: ApiOn, user: str, fields: dict[str, Any]
+        self, oncall_api: Api, user: str, fields: dict[str, Any]
     ) -> None:
-        api = api_on(MemoryStore(), policy=ApprovalPolicy.from_yaml(ONCALL_POLICY))
-        reply = submit(api, user=user, **fields)
+        reply = submit(oncall_api, user=user, **fields)
         assert (reply.body["status"], reply.body["approver"]) == ("pending", "")
 
     @pytest.mark.parametrize("action", ["approve", "deny"])

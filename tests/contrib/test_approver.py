@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from functools import partial
 
 import pytest
 
-from approvals import MemoryStore, Request, RequestStatus, Store
+from approvals import MemoryStore, RequestStatus
 from approvals.contrib.approver import (
     PAGE_SIZE,
     approver_page,
@@ -19,24 +20,11 @@ from approvals.contrib.enforcement import Enforcement
 from approvals.contrib.http import entity_tag
 from approvals.duration_text import format_duration
 from approvals.policy import ApprovalPolicy
-from tests.contrib.api_spec import HOUR, NEW_REQUEST, ONCALL_POLICY
+from tests.contrib.api_spec import NEW_REQUEST, ONCALL_POLICY, pending_request
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
 ONCALL = Enforcement(ApprovalPolicy.from_yaml(ONCALL_POLICY))
-
-
-def _pending(
-    store: Store, *, requester: str = "alice", profile: str = "production", now: datetime = NOW
-) -> Request:
-    return store.create(
-        Request.new(
-            requester=requester,
-            profile=profile,
-            justification="Rotate the deploy keys",
-            duration=HOUR,
-            now=now,
-        )
-    )
+_pending = partial(pending_request, now=NOW)
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,7 @@ import pytest
 
 from approvals import Request, RequestStatus, SQLiteStore
 from approvals.request import AUTO_APPROVED_COMMENT
+from tests.contrib.api_spec import pending_request
 from tests.contrib.examples import EXAMPLES, load_flask_example, serving
 
 CHROMIUM = "/usr/bin/chromium"
@@ -106,21 +107,25 @@ def sign_in(page: Any, url: str, name: str) -> None:
     page.click("button:has-text('Sign in')")
 
 
-def pending(
-    store: SQLiteStore,
-    *,
-    requester: str = "alice",
-    profile: str = "production",
-    now: datetime | None = None,
-) -> Request:
-    return store.create(
-        Request.new(
-            requester=requester,
-            profile=profile,
-            justification="Deploy hotfix for INC-4821",
-            duration=timedelta(hours=1),
-            now=now,
-        )
+def signed_in(context: Any, url: str, name: str) -> Any:
+    """A new tab of ``context``, signed in as ``name``."""
+    page = context.new_page()
+    sign_in(page, url, name)
+    return page
+
+
+def submit_form(page: Any, profile: str, duration: str, justification: str) -> None:
+    page.fill("#profile", profile)
+    page.select_option("#duration", duration)
+    page.fill("#justification", justification)
+    page.click("button:has-text('Submit request')")
+
+
+def forge_approval(page: Any, url: str, request: Request) -> Any:
+    """POST an approval to the JSON API with the page's cookies, not through its form."""
+    etag = f'"{request.updated_at.wire}"'
+    return page.request.post(
+        f"{url}/api/requests/{request.id}/approve", headers={"If-Match": etag}, data={}
     )
 
 
@@ -136,10 +141,7 @@ def test_two_tabs_approving_one_request_record_one_approval_and_warn_the_second(
     first = context.new_page()
     # alice asks for access through the submit form.
     sign_in(first, url, "alice")
-    first.fill("#profile", "production")
-    first.select_option("#duration", "1 hour")
-    first.fill("#justification", "Deploy hotfix for INC-4821")
-    first.click("button:has-text('Submit request')")
+    submit_form(first, "production", "1 hour", "Deploy hotfix for INC-4821")
     expect(first.locator(".flash-success")).to_contain_text("submitted")
     request_id = first.locator("#mine tr[data-request-id]").first.get_attribute("data-request-id")
     assert request_id is not None
@@ -170,9 +172,8 @@ def test_a_row_shows_the_short_id_with_the_full_id_and_exact_times_on_hover(
 ) -> None:
     from playwright.sync_api import expect
 
-    request = pending(store)
-    page = context.new_page()
-    sign_in(page, url, "bob")
+    request = pending_request(store)
+    page = signed_in(context, url, "bob")
     cells = page.locator(row(request.id)).locator("td")
     expect(cells.nth(0).locator("code")).to_have_text(request.id[:8])
     expect(cells.nth(0).locator("code")).to_have_attribute("title", request.id)
@@ -189,17 +190,13 @@ def test_a_non_approver_sees_no_approve_button_and_a_forged_post_is_403(
 ) -> None:
     from playwright.sync_api import expect
 
-    request = pending(store, profile="production")
-    page = context.new_page()
-    sign_in(page, url, "dave")
+    request = pending_request(store, profile="production")
+    page = signed_in(context, url, "dave")
     expect(page.locator("#policy")).to_contain_text("prod-oncall")
     expect(page.locator(row(request.id))).to_have_count(0)
     expect(page.locator("button:has-text('Approve')")).to_have_count(0)
 
-    etag = f'"{request.updated_at.wire}"'
-    forged = page.request.post(
-        f"{url}/api/requests/{request.id}/approve", headers={"If-Match": etag}, data={}
-    )
+    forged = forge_approval(page, url, request)
     assert forged.status == 403
     assert forged.json()["rule"] == "prod-oncall"
     assert store.get(request.id).status is RequestStatus.PENDING
@@ -210,15 +207,11 @@ def test_a_case_variant_self_approval_is_refused(
 ) -> None:
     from playwright.sync_api import expect
 
-    request = pending(store, requester="alice", profile="staging")  # no rule: anyone else
-    page = context.new_page()
-    sign_in(page, url, "Alice")
+    request = pending_request(store, requester="alice", profile="staging")  # no rule: anyone else
+    page = signed_in(context, url, "Alice")
     expect(page.locator(row(request.id))).to_have_count(0)  # her own, in another spelling
 
-    etag = f'"{request.updated_at.wire}"'
-    forged = page.request.post(
-        f"{url}/api/requests/{request.id}/approve", headers={"If-Match": etag}, data={}
-    )
+    forged = forge_approval(page, url, request)
     assert forged.status == 422
     assert forged.json()["field"] == "approver"
     assert store.get(request.id).status is RequestStatus.PENDING
@@ -229,9 +222,8 @@ def test_an_expired_request_shows_no_live_buttons(
 ) -> None:
     from playwright.sync_api import expect
 
-    request = pending(store, now=datetime.now(timezone.utc) - timedelta(days=2))
-    page = context.new_page()
-    sign_in(page, url, "bob")
+    request = pending_request(store, now=datetime.now(timezone.utc) - timedelta(days=2))
+    page = signed_in(context, url, "bob")
     expired = page.locator(row(request.id))
     expect(expired).to_contain_text("expired")
     expect(expired.locator("button:not(.copy)")).to_have_count(0)
@@ -242,9 +234,8 @@ def test_paging_walks_past_fifty_rows(context: Any, url: str, store: SQLiteStore
     from playwright.sync_api import expect
 
     start = datetime.now(timezone.utc) - timedelta(minutes=10)
-    created = [pending(store, now=start + timedelta(seconds=i)) for i in range(60)]
-    page = context.new_page()
-    sign_in(page, url, "bob")
+    created = [pending_request(store, now=start + timedelta(seconds=i)) for i in range(60)]
+    page = signed_in(context, url, "bob")
     rows = page.locator("#pending tr[data-request-id]")
     expect(rows).to_have_count(50)
     first = rows.evaluate_all("rows => rows.map(r => r.dataset.requestId)")
@@ -265,12 +256,8 @@ def test_an_auto_approved_request_shows_as_approved_with_its_comment(
 ) -> None:
     from playwright.sync_api import expect
 
-    page = context.new_page()
-    sign_in(page, url, "alice")
-    page.fill("#profile", "sandbox")
-    page.select_option("#duration", "30 minutes")
-    page.fill("#justification", "Try the new billing export")
-    page.click("button:has-text('Submit request')")
+    page = signed_in(context, url, "alice")
+    submit_form(page, "sandbox", "30 minutes", "Try the new billing export")
     expect(page.locator(".flash-success")).to_contain_text(AUTO_APPROVED_COMMENT)
     mine = page.locator("#mine tr[data-request-id]").first
     expect(mine.locator(".status-approved")).to_have_text("approved")

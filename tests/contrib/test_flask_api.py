@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-from typing import Any
 
 import pytest
 
@@ -15,11 +14,15 @@ from flask import Flask, request as flask_request
 from approvals import DynamoDBStore, MemoryStore, Store
 from approvals.contrib.flask import Approvals, api_blueprint, proxy_user
 from approvals.policy import ApprovalPolicy
-from tests.contrib.api_spec import ApiOn, ApiSpec, Reply, walk
+from tests.contrib.api_spec import Api, ApiOn, ApiSpec, Call, Reply, walk
 from tests.helpers import REGION, go_written_items, make_dynamodb_store
 
 
-class FlaskApi:
+def _test_user() -> str | None:
+    return flask_request.headers.get("X-User")
+
+
+class FlaskApi(Api):
     """The Api of api_spec on a Flask app; the acting user travels in the X-User header, or in
     X-Forwarded-User to :func:`proxy_user` when ``trusted_proxies`` is given."""
 
@@ -32,56 +35,28 @@ class FlaskApi:
         trusted_proxies: list[str] | None = None,
     ) -> None:
         self.store = store
-        self.user_header = "X-User" if trusted_proxies is None else "X-Forwarded-User"
         app = Flask(__name__)
         app.config.update(
             APPROVALS_POLICY=policy,
             APPROVALS_REQUIRE_RULE=require_rule,
             APPROVALS_TRUSTED_PROXIES=trusted_proxies,
         )
-        Approvals(
-            app,
-            store=store,
-            identity_loader=(
-                (lambda: flask_request.headers.get("X-User"))
-                if trusted_proxies is None
-                else proxy_user
-            ),
-        )
+        loader = _test_user
+        if trusted_proxies is not None:
+            self.user_header, loader = "X-Forwarded-User", proxy_user
+        Approvals(app, store=store, identity_loader=loader)
         app.register_blueprint(api_blueprint(), url_prefix="/api")
         self.client = app.test_client()
 
-    def get(
-        self, path: str, *, user: str | None = "bob", headers: dict[str, str] | None = None
-    ) -> Reply:
-        return self._reply(self.client.get("/api" + path, headers=self._headers(user, headers)))
-
-    def post(
-        self,
-        path: str,
-        *,
-        user: str | None = "bob",
-        json: Any = None,
-        data: str | None = None,
-        content_type: str | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> Reply:
-        response = self.client.post(
-            "/api" + path,
-            json=json,
-            data=data,
-            content_type=content_type,
-            headers=self._headers(user, headers),
+    def send(self, call: Call) -> Reply:
+        response = self.client.open(
+            call.url,
+            method=call.method,
+            data=call.data,
+            content_type=call.content_type,
+            headers=call.headers,
         )
-        return self._reply(response)
-
-    def _headers(self, user: str | None, headers: dict[str, str] | None) -> dict[str, str]:
-        return {**({self.user_header: user} if user else {}), **(headers or {})}
-
-    @staticmethod
-    def _reply(response: Any) -> Reply:
-        body = response.get_json(silent=True, force=True) if response.data else None
-        return Reply(response.status_code, response.headers, body)
+        return Reply.of(response.status_code, response.headers, response.data)
 
 
 @pytest.fixture

@@ -73,7 +73,7 @@ def test_library_errors_in_any_view_become_problems(
 ) -> None:
     client = _raising_app(error).test_client()
     response = client.post("/boom", headers={"If-Match": '"x"'} if if_match else {})
-    reply = Reply(response.status_code, response.headers, response.get_json(force=True))
+    reply = Reply.of(response.status_code, response.headers, response.data)
     check_error_reply(reply, error, status, code, extensions)
 
 

@@ -10,11 +10,11 @@ from django.test import Client
 
 from approvals import MemoryStore, Store
 from approvals.policy import ApprovalPolicy
-from tests.contrib.api_spec import NEW_REQUEST, ApiOn, ApiSpec, Reply
+from tests.contrib.api_spec import NEW_REQUEST, Api, ApiOn, ApiSpec, Call, Reply
 from tests.contrib.djangotests.conftest import UseStore
 
 
-class DjangoApi:
+class DjangoApi(Api):
     """The Api of api_spec on the Django views; the acting user travels in the X-User header, or
     in X-Forwarded-User to ``proxy_user`` when ``trusted_proxies`` is given."""
 
@@ -29,9 +29,7 @@ class DjangoApi:
     ) -> None:
         self.store = store
         keys: dict[str, Any] = {"POLICY": policy, "REQUIRE_RULE": require_rule}
-        if trusted_proxies is None:
-            self.user_header = "X-User"
-        else:
+        if trusted_proxies is not None:
             self.user_header = "X-Forwarded-User"
             keys.update(
                 IDENTITY="approvals.contrib.django.conf.proxy_user", TRUSTED_PROXIES=trusted_proxies
@@ -39,43 +37,15 @@ class DjangoApi:
         use_store(store, **keys)
         self.client = Client()
 
-    def get(
-        self, path: str, *, user: str | None = "bob", headers: dict[str, str] | None = None
-    ) -> Reply:
-        return self._reply(self.client.get("/api" + path, headers=self._headers(user, headers)))
-
-    def post(
-        self,
-        path: str,
-        *,
-        user: str | None = "bob",
-        json: Any = None,
-        data: str | None = None,
-        content_type: str | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> Reply:
-        if json is not None:
-            data, content_type = _dumps(json), "application/json"
+    def send(self, call: Call) -> Reply:
         response = self.client.generic(
-            "POST",
-            "/api" + path,
-            data=data or "",
-            content_type=content_type or "",
-            headers=self._headers(user, headers),
+            call.method,
+            call.url,
+            data=call.data or "",
+            content_type=call.content_type or "",
+            headers=call.headers,
         )
-        return self._reply(response)
-
-    def _headers(self, user: str | None, headers: dict[str, str] | None) -> dict[str, str]:
-        return {**({self.user_header: user} if user else {}), **(headers or {})}
-
-    @staticmethod
-    def _reply(response: Any) -> Reply:
-        body = json.loads(response.content) if response.content else None
-        return Reply(response.status_code, response.headers, body)
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value)
+        return Reply.of(response.status_code, response.headers, response.content)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 from typing import Any
 
 import boto3
@@ -20,10 +19,6 @@ from tests.contrib.api_spec import ERROR_CASES, Reply, check_error_reply
 from tests.contrib.djangotests import urls
 from tests.contrib.djangotests.conftest import BASE_APPROVALS, UseStore
 from tests.helpers import REGION, make_dynamodb_store, new_table_name, terraform_table
-
-
-def _reply(response: Any) -> Reply:
-    return Reply(response.status_code, response.headers, json.loads(response.content))
 
 
 def _messages(**kwargs: Any) -> dict[str, str]:
@@ -80,35 +75,31 @@ def test_missing_settings_are_improperly_configured(settings: Any) -> None:
 
 
 @pytest.mark.parametrize(("error", "if_match", "status", "code", "extensions"), ERROR_CASES)
-@pytest.mark.parametrize("path", ["/boom/decorated", "/boom/async"])
-def test_the_decorator_maps_library_errors_to_problems(
-    monkeypatch: pytest.MonkeyPatch,
-    path: str,
-    error: Exception,
-    if_match: bool,
-    status: int,
-    code: str,
-    extensions: dict[str, Any],
-) -> None:
-    monkeypatch.setattr(urls, "RAISE", [error])
-    response = Client().post(path, headers={"If-Match": '"x"'} if if_match else {})
-    check_error_reply(_reply(response), error, status, code, extensions)
-
-
-@pytest.mark.parametrize(("error", "if_match", "status", "code", "extensions"), ERROR_CASES)
-def test_the_middleware_maps_library_errors_to_problems(
+@pytest.mark.parametrize(
+    ("path", "middleware"),
+    [
+        ("/boom/decorated", []),
+        ("/boom/async", []),
+        ("/boom/plain", ["approvals.contrib.django.problems.ApprovalsErrorMiddleware"]),
+    ],
+    ids=["decorator", "async-decorator", "middleware"],
+)
+def test_the_decorator_and_the_middleware_map_library_errors_to_problems(
     monkeypatch: pytest.MonkeyPatch,
     settings: Any,
+    path: str,
+    middleware: list[str],
     error: Exception,
     if_match: bool,
     status: int,
     code: str,
     extensions: dict[str, Any],
 ) -> None:
-    settings.MIDDLEWARE = ["approvals.contrib.django.problems.ApprovalsErrorMiddleware"]
+    settings.MIDDLEWARE = middleware
     monkeypatch.setattr(urls, "RAISE", [error])
-    response = Client().post("/boom/plain", headers={"If-Match": '"x"'} if if_match else {})
-    check_error_reply(_reply(response), error, status, code, extensions)
+    response = Client().post(path, headers={"If-Match": '"x"'} if if_match else {})
+    reply = Reply.of(response.status_code, response.headers, response.content)
+    check_error_reply(reply, error, status, code, extensions)
 
 
 def test_the_middleware_leaves_other_exceptions_to_django(

@@ -15,25 +15,10 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from approvals import MemoryStore, Request, RequestStatus
+from approvals import MemoryStore, RequestStatus
+from tests.contrib.api_spec import pending_request
 from tests.contrib.djangotests.conftest import UseStore
 from tests.helpers import REGION, make_dynamodb_store
-
-HOUR = timedelta(hours=1)
-
-
-def _stored(
-    store: MemoryStore, *, now: datetime | None = None, profile: str = "production"
-) -> Request:
-    return store.create(
-        Request.new(
-            requester="alice",
-            profile=profile,
-            justification="Rotate the deploy keys",
-            duration=HOUR,
-            now=now,
-        )
-    )
 
 
 def _run(*args: str) -> tuple[str, str]:
@@ -44,7 +29,7 @@ def _run(*args: str) -> tuple[str, str]:
 
 def test_export_then_import_copies_every_request(use_store: UseStore, tmp_path: Path) -> None:
     source, target = MemoryStore(), MemoryStore()
-    originals = [_stored(source) for _ in range(3)]
+    originals = [pending_request(source) for _ in range(3)]
     use_store(source)
     out, _ = _run("approvals_export", str(tmp_path / "requests.jsonl"))
     assert "3 written" in out
@@ -56,7 +41,7 @@ def test_export_then_import_copies_every_request(use_store: UseStore, tmp_path: 
 
 def test_export_to_stdout_writes_lines_and_reports_on_stderr(use_store: UseStore) -> None:
     store = MemoryStore()
-    request = _stored(store)
+    request = pending_request(store)
     use_store(store)
     out, err = _run("approvals_export")
     assert [json.loads(line)["id"] for line in out.splitlines()] == [request.id]
@@ -65,8 +50,8 @@ def test_export_to_stdout_writes_lines_and_reports_on_stderr(use_store: UseStore
 
 def test_export_filters_by_status(use_store: UseStore) -> None:
     store = MemoryStore()
-    kept = _stored(store)
-    store.update(store.get(_stored(store).id).approve("bob"))
+    kept = pending_request(store)
+    store.update(store.get(pending_request(store).id).approve("bob"))
     use_store(store)
     out, _ = _run("approvals_export", "--status", "pending")
     assert [json.loads(line)["id"] for line in out.splitlines()] == [kept.id]
@@ -82,11 +67,11 @@ def test_a_finished_checkpoint_makes_a_rerun_write_nothing(
     use_store: UseStore, tmp_path: Path
 ) -> None:
     store = MemoryStore()
-    _stored(store)
+    pending_request(store)
     use_store(store)
     target, checkpoint = str(tmp_path / "out.jsonl"), str(tmp_path / "export.ckpt")
     _run("approvals_export", target, "--checkpoint", checkpoint)
-    _stored(store)
+    pending_request(store)
     out, _ = _run("approvals_export", target, "--checkpoint", checkpoint, "--json")
     assert json.loads(out)["resumed"] is True
     assert len(Path(target).read_text().splitlines()) == 1
@@ -96,7 +81,7 @@ def test_import_of_a_conflicting_line_fails_and_overwrites_nothing(
     use_store: UseStore, tmp_path: Path
 ) -> None:
     store = MemoryStore()
-    request = _stored(store)
+    request = pending_request(store)
     use_store(store)
     _run("approvals_export", str(tmp_path / "requests.jsonl"))
     store.update(store.get(request.id).approve("bob"))
@@ -114,8 +99,8 @@ def test_import_of_an_invalid_line_is_a_command_error(use_store: UseStore, tmp_p
 
 def test_sweep_expires_pending_requests_past_expires_at(use_store: UseStore) -> None:
     store = MemoryStore()
-    old = _stored(store, now=datetime.now(timezone.utc) - timedelta(days=2))
-    fresh = _stored(store)
+    old = pending_request(store, now=datetime.now(timezone.utc) - timedelta(days=2))
+    fresh = pending_request(store)
     use_store(store)
     out, _ = _run("approvals_sweep_expired", "--json")
     assert json.loads(out)["written"] == 1
@@ -125,7 +110,7 @@ def test_sweep_expires_pending_requests_past_expires_at(use_store: UseStore) -> 
 
 def test_a_dry_run_sweep_writes_nothing(use_store: UseStore) -> None:
     store = MemoryStore()
-    old = _stored(store, now=datetime.now(timezone.utc) - timedelta(days=2))
+    old = pending_request(store, now=datetime.now(timezone.utc) - timedelta(days=2))
     use_store(store)
     out, _ = _run("approvals_sweep_expired", "--dry-run")
     assert "1 to write" in out
@@ -134,7 +119,7 @@ def test_a_dry_run_sweep_writes_nothing(use_store: UseStore) -> None:
 
 def test_sweep_takes_the_cut_off_time(use_store: UseStore) -> None:
     store = MemoryStore()
-    request = _stored(store)
+    request = pending_request(store)
     use_store(store)
     later = (datetime.now(timezone.utc) + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
     _run("approvals_sweep_expired", "--now", later)
@@ -160,7 +145,7 @@ def test_the_commands_use_the_dynamodb_table_of_the_settings(
 ) -> None:
     table = make_dynamodb_store()
     use_store(None, TABLE=table.table_name, REGION=REGION)
-    request = _stored(table, now=datetime.now(timezone.utc) - timedelta(days=2))
+    request = pending_request(table, now=datetime.now(timezone.utc) - timedelta(days=2))
     _run("approvals_sweep_expired")
     out, _ = _run("approvals_export")
     assert [(json.loads(line)["id"], json.loads(line)["status"]) for line in out.splitlines()] == [
