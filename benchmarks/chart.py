@@ -21,6 +21,16 @@ def _machine_line(results: dict[str, Any]) -> str:
     )
 
 
+def _save(figure: Any, results: dict[str, Any], path: Path) -> Path:
+    """Sign ``figure`` with the machine and command of ``results``, write it to ``path`` and
+    close it; returns ``path``."""
+    figure.text(0.01, 0.01, _machine_line(results), fontsize=7, color="#555555")
+    figure.tight_layout(rect=(0, 0.03, 1, 1))
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
 def overhead_chart(results: dict[str, Any], path: Path) -> Path:
     """Bar chart of client CPU per operation for the three contenders; returns ``path``."""
     part = results["overhead"]
@@ -47,11 +57,7 @@ def overhead_chart(results: dict[str, Any], path: Path) -> Path:
     axes.set_title("Client CPU per operation, HTTP stubbed (lower is better)")
     axes.legend(loc="upper left")
     axes.margins(y=0.15)
-    figure.text(0.01, 0.01, _machine_line(results), fontsize=7, color="#555555")
-    figure.tight_layout(rect=(0, 0.03, 1, 1))
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    return _save(figure, results, path)
 
 
 def roundtrips_chart(results: dict[str, Any], path: Path) -> Path:
@@ -81,11 +87,7 @@ def roundtrips_chart(results: dict[str, Any], path: Path) -> Path:
     axes.set_yticks(range(0, 4))
     axes.set_title("Round trips per operation (lower is better)")
     axes.legend(fontsize=8)
-    figure.text(0.01, 0.01, _machine_line(results), fontsize=7, color="#555555")
-    figure.tight_layout(rect=(0, 0.03, 1, 1))
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    return _save(figure, results, path)
 
 
 def bulk_chart(results: dict[str, Any], path: Path) -> Path:
@@ -107,11 +109,7 @@ def bulk_chart(results: dict[str, Any], path: Path) -> Path:
     axes.set_yscale("log")
     axes.set_title("Bulk throughput on loopback servers (higher is better)")
     axes.legend(fontsize=8)
-    figure.text(0.01, 0.01, _machine_line(results), fontsize=7, color="#555555")
-    figure.tight_layout(rect=(0, 0.03, 1, 1))
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    return _save(figure, results, path)
 
 
 def scaling_chart(results: dict[str, Any], path: Path) -> Path:
@@ -143,11 +141,7 @@ def scaling_chart(results: dict[str, Any], path: Path) -> Path:
     axes.set_ylabel("items per second")
     axes.set_title("Bulk throughput against parallelism (loopback, 2 cores)")
     axes.legend(fontsize=7)
-    figure.text(0.01, 0.01, _machine_line(results), fontsize=7, color="#555555")
-    figure.tight_layout(rect=(0, 0.03, 1, 1))
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    return _save(figure, results, path)
 
 
 def draw(results: dict[str, Any], directory: Path) -> list[Path]:
