@@ -32,10 +32,10 @@ import boto3
 from botocore.config import Config
 
 from approvals import DynamoDBStore, Request
+from tests.servers.dynalite import DYNALITE_CLI, dynalite_command
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "benchmarks" / "results"
-DYNALITE_CLI = REPO / "tests" / "servers" / "node_modules" / "dynalite" / "cli.js"
 DYNALITE_INSTALL = "npm ci --prefix tests/servers --ignore-scripts"
 REGION = "us-east-1"
 LOOPBACK = "127.0.0.1"
@@ -98,15 +98,21 @@ def free_port() -> int:
         return port
 
 
+def connection(endpoint: str) -> dict[str, str]:
+    """Return the arguments of ``boto3.client``/``boto3.resource`` for ``endpoint`` with dummy
+    credentials."""
+    return {
+        "region_name": REGION,
+        "endpoint_url": endpoint,
+        "aws_access_key_id": "testing",
+        "aws_secret_access_key": "testing",
+    }
+
+
 def client(endpoint: str, **config: Any) -> Any:
     """Return a plain boto3 DynamoDB client for ``endpoint`` with dummy credentials."""
     return boto3.client(
-        "dynamodb",
-        region_name=REGION,
-        endpoint_url=endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=Config(**config) if config else None,
+        "dynamodb", config=Config(**config) if config else None, **connection(endpoint)
     )
 
 
@@ -133,19 +139,26 @@ def _wait_until_answering(server: Server) -> None:
             time.sleep(0.1)
 
 
-def start_moto_server() -> Server:
-    """Start moto's server (werkzeug, threaded) in a child Python process and wait for it."""
-    port = free_port()
+def _start(name: str, command: list[str], port: int, *, returns_old_item: bool) -> Server:
+    """Run the server ``command`` (listening on ``port``) in its own session with its output
+    discarded, and wait until it answers."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", LOOPBACK, "-p", str(port)],
+        command,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    server = Server("moto-server", f"http://{LOOPBACK}:{port}", process, returns_old_item=True)
+    server = Server(name, f"http://{LOOPBACK}:{port}", process, returns_old_item)
     _wait_until_answering(server)
     return server
+
+
+def start_moto_server() -> Server:
+    """Start moto's server (werkzeug, threaded) in a child Python process and wait for it."""
+    port = free_port()
+    command = [sys.executable, "-m", "moto.server", "-H", LOOPBACK, "-p", str(port)]
+    return _start("moto-server", command, port, returns_old_item=True)
 
 
 def dynalite_missing() -> str | None:
@@ -166,30 +179,9 @@ def start_dynalite() -> Server:
     if reason is not None:
         raise RuntimeError(reason)
     port = free_port()
-    process = subprocess.Popen(
-        [
-            "node",
-            str(DYNALITE_CLI),
-            "--host",
-            LOOPBACK,
-            "--port",
-            str(port),
-            # Tables are ACTIVE at once instead of after 500 ms.
-            "--createTableMs",
-            "0",
-            "--deleteTableMs",
-            "0",
-            "--updateTableMs",
-            "0",
-        ],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
+    return _start(
+        "dynalite", dynalite_command("node", LOOPBACK, port), port, returns_old_item=False
     )
-    server = Server("dynalite", f"http://{LOOPBACK}:{port}", process, returns_old_item=False)
-    _wait_until_answering(server)
-    return server
 
 
 @contextmanager

@@ -46,13 +46,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.awsrequest import AWSResponse
 
 from approvals import DynamoDBStore, Request, bind_model
 from approvals.model import RequestModel
-from benchmarks.common import REGION, UTC, median
+from benchmarks.common import REGION, UTC, client, median
 
 # Nothing listens there: a request the canned handler failed to answer fails fast, locally.
 UNREACHABLE = "http://127.0.0.1:9"
@@ -178,13 +177,7 @@ def build(request: Request) -> Contenders:
         return item
 
     # raw boto3
-    raw = boto3.client(
-        "dynamodb",
-        region_name=REGION,
-        endpoint_url=UNREACHABLE,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    raw = client(UNREACHABLE)
     handlers["boto3"].register(raw)
     serializer = TypeSerializer()
     deserializer = TypeDeserializer()

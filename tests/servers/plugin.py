@@ -98,6 +98,8 @@ import pytest
 from botocore.config import Config
 from botocore.configprovider import ConstantProvider
 
+from tests.servers.dynalite import DYNALITE_CLI, dynalite_command
+
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
@@ -119,7 +121,6 @@ DUMMY_SECRET_ACCESS_KEY = "testing"
 DUMMY_REGION = "us-east-1"
 
 SERVERS_DIR = Path(__file__).resolve().parent
-DYNALITE_CLI = SERVERS_DIR / "node_modules" / "dynalite" / "cli.js"
 NPM_INSTALL_COMMAND = "npm ci --prefix tests/servers"
 
 #: Seconds to wait for a server to answer ListTables. Generous: on a busy 2-core machine node
@@ -277,22 +278,7 @@ class _DynaliteProcess:
 
 def _start_dynalite(node: str, port: int) -> _DynaliteProcess:
     """Start dynalite in memory on 127.0.0.1:``port`` without waiting for it."""
-    command = [
-        *_parent_death_prefix(),
-        node,
-        str(DYNALITE_CLI),
-        "--host",
-        _LOOPBACK,
-        "--port",
-        str(port),
-        # Tables are ACTIVE by the next request instead of after 500 ms (see module docstring).
-        "--createTableMs",
-        "0",
-        "--deleteTableMs",
-        "0",
-        "--updateTableMs",
-        "0",
-    ]
+    command = [*_parent_death_prefix(), *dynalite_command(node, _LOOPBACK, port)]
     # Outlives this function: _DynaliteProcess.stop() closes it.
     output = tempfile.TemporaryFile(prefix="dynalite-")  # noqa: SIM115
     try:
