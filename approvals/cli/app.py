@@ -99,11 +99,6 @@ class Session:
                 raise BadConfiguration(f"AWS configuration: {exc}") from None
         return self._target
 
-    @property
-    def on_dynamodb(self) -> bool:
-        """True when the command runs on a DynamoDB table, False on the local store."""
-        return self.target.on_dynamodb
-
     def store(self) -> Store:
         """Return the store, announcing it on stderr the first time.
 
@@ -116,7 +111,7 @@ class Session:
                 from approvals.store.sqlite import SQLiteStore
 
                 self._store = SQLiteStore(self.target.path)
-                click.echo(f"approvals: using {self.describe()}", err=True)
+                click.echo(f"approvals: using {self.target.describe()}", err=True)
         return self._store
 
     def dynamodb_store(self) -> DynamoDBStore:
@@ -124,7 +119,7 @@ class Session:
         the local store), announcing it on stderr the first time."""
         if self.target.path is not None:
             raise CommandError(
-                f"this command works on a DynamoDB table; the {self.describe()} has none "
+                f"this command works on a DynamoDB table; the {self.target.describe()} has none "
                 "(configure a region or pass --endpoint-url)"
             )
         if self._dynamodb is None:
@@ -134,19 +129,15 @@ class Session:
             self._dynamodb = DynamoDBStore(
                 target.table, region=target.region, host=target.endpoint_url
             )
-            click.echo(f"approvals: using {self.describe()}", err=True)
+            click.echo(f"approvals: using {self.target.describe()}", err=True)
         return self._dynamodb
-
-    def describe(self) -> str:
-        """Name the store, e.g. ``table sentinel-requests in eu-west-1``."""
-        return self.target.describe()
 
     def identity(self, given: str | None, option: str = "--as") -> str:
         """Return who acts: the AWS caller on DynamoDB, ``given`` or ``$USER`` on the local store.
 
         UsageError when ``given`` is passed on DynamoDB or no name results on the local store.
         """
-        if self.on_dynamodb:
+        if self.target.on_dynamodb:
             if given is not None:
                 raise click.UsageError(
                     f"{option} is refused on DynamoDB: you act as your AWS identity "

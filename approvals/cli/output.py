@@ -1,8 +1,6 @@
-"""Rendering for the command line: rich on a terminal, plain text when piped, JSON on request.
-
-Plain text is stable for scripts that read it: one ``field: value`` line per field for a
-request, tab-separated columns with a header line for a list. ``--json`` prints JSON objects
-(see :func:`request_json`).
+"""Rendering for the command line: rich on a terminal, plain text when piped (stable for scripts:
+``field: value`` lines for a request, tab-separated columns with a header for a list), JSON with
+``--json`` (see :func:`request_json`).
 """
 
 from __future__ import annotations
@@ -50,10 +48,6 @@ _STATUS_STYLE = {
 }
 
 
-def _time(value: datetime) -> str:
-    return format_time(value)
-
-
 def _short_time(value: datetime) -> str:
     return value.astimezone(timezone.utc).strftime("%m-%d %H:%M")
 
@@ -62,8 +56,7 @@ def request_json(request: Request, *, now: datetime | None = None) -> dict[str, 
     """Return the JSON object ``--json`` prints for a request.
 
     Times are canonical RFC 3339 UTC strings; ``duration_seconds`` is a whole number of seconds
-    (as in the web API);
-    ``access_granted`` is :meth:`Request.is_access_granted` at ``now``.
+    (as in the web API); ``access_granted`` is :meth:`Request.is_access_granted` at ``now``.
     """
     return {
         "id": request.id,
@@ -72,9 +65,9 @@ def request_json(request: Request, *, now: datetime | None = None) -> dict[str, 
         "justification": request.justification,
         "duration_seconds": request.duration // timedelta(seconds=1),
         "status": request.status.value,
-        "created_at": _time(request.created_at),
-        "updated_at": _time(request.updated_at),
-        "expires_at": _time(request.expires_at),
+        "created_at": format_time(request.created_at),
+        "updated_at": format_time(request.updated_at),
+        "expires_at": format_time(request.expires_at),
         "approver": request.approver,
         "approver_comment": request.approver_comment,
         "access_granted": request.is_access_granted(now),
@@ -89,9 +82,9 @@ def _plain_fields(request: Request) -> list[tuple[str, str]]:
         ("profile", request.profile),
         ("duration", format_duration(request.duration)),
         ("justification", request.justification),
-        ("created_at", _time(request.created_at)),
-        ("updated_at", _time(request.updated_at)),
-        ("expires_at", _time(request.expires_at)),
+        ("created_at", format_time(request.created_at)),
+        ("updated_at", format_time(request.updated_at)),
+        ("expires_at", format_time(request.expires_at)),
         ("approver", request.approver),
         ("approver_comment", request.approver_comment),
     ]
@@ -115,10 +108,6 @@ class Output:
     def json(self, value: Any) -> None:
         """Print ``value`` as JSON on stdout."""
         click.echo(json.dumps(value, ensure_ascii=False, indent=2))
-
-    def note(self, text: str) -> None:
-        """Print a line for people on stderr (not in JSON mode's stdout)."""
-        click.echo(text, err=True)
 
     def say(self, text: str, style: str | None = None) -> None:
         """Print a line of narrative on stdout (skipped in JSON mode)."""

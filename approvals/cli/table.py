@@ -131,12 +131,11 @@ def create_table(session: Session, wait: bool) -> None:
 
     On the local store there is no table to create: the file is made on first use.
     """
-    if not session.on_dynamodb:
-        session.store()
-        click.echo(f"{session.describe()}: ready")
-        return
-    session.dynamodb_store().create_table(wait=wait)
-    click.echo(f"{session.describe()}: ready")
+    if session.target.on_dynamodb:
+        session.dynamodb_store().create_table(wait=wait)
+    else:
+        session.store()  # makes the file
+    click.echo(f"{session.target.describe()}: ready")
 
 
 @cli.command()
@@ -156,7 +155,7 @@ def check(session: Session, as_json: bool) -> None:
             {"table": store.table_name, "ok": not drift, "checks": [asdict(c) for c in checks]}
         )
     elif output.rich:
-        table = Table(title=session.describe())
+        table = Table(title=session.target.describe())
         for column in ("check", "expected", "actual", "result"):
             table.add_column(column)
         styles = {"ok": "green", "drift": "bold red", "warning": "yellow"}

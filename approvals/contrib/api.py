@@ -1,27 +1,9 @@
 """The JSON API operations behind both web integrations, on any :class:`~approvals.Store`.
 
-Each function takes already-decoded input (a JSON body, query parameters, header values, the
-acting identity) and returns Requests or raises the library's errors or an
-:class:`~approvals.contrib.http.HTTPProblem`; the Flask and Django adapters only translate HTTP in
-and out. The rules that prevent double, self- and unauthorised approvals live here, once:
-
-* the acting identity comes from the app (``identity``), never from a body; none -> 401;
-* approve / deny / cancel need ``If-Match`` with the request's ETag (428 without): the request is
-  read, its ETag compared (412 without writing when it differs), and the transition written with
-  the store's optimistic lock on that same version (a race lost there is 412 too);
-* the app's approval policy (:class:`~approvals.contrib.enforcement.Enforcement`) decides who may
-  approve or deny (403 naming the rule) and may auto-approve on create;
-* only the requester may cancel (403); approving or denying one's own request is a
-  ValidationError (422). Identities compare as :func:`approvals.request.same_identity` does, so
-  ``Alice`` is ``alice``.
-
-Listing lives in :mod:`approvals.contrib.listing` (re-exported here).
-
-Usage::
-
-    request = api.transition(store, request_id, "approve", actor="bob",
-                             if_match=headers.get("If-Match"), body={"comment": "ok"},
-                             enforcement=Enforcement.from_settings("policy.yaml"))
+Each function takes decoded input (a JSON body, query parameters, header values, the acting
+identity) and returns Requests or raises the library's errors or an
+:class:`~approvals.contrib.http.HTTPProblem`; the Flask and Django adapters only translate HTTP
+in and out, so the rules against double, self- and unauthorised approvals live here, once.
 """
 
 from __future__ import annotations

@@ -1,20 +1,8 @@
-"""What an approver page shows, without a framework: both example apps render these rows.
+"""What an approver page shows and what its forms do, without a framework (both example apps).
 
-:func:`approver_page` returns one page of the pending requests the signed-in user may decide
-(filtered by the app's :class:`~approvals.contrib.enforcement.Enforcement`, paged with the JSON
-API's cursor, so nothing is capped) and the user's own newest requests. Each :class:`Row` carries
-what a person needs to tell two requests apart and to act safely: the id (short and full), the
-ETag to send back, the duration in Go's syntax (``1h``, ``90m``), created and expiry times both
-relative ("in 23 hours") and exact (for a tooltip), and whether Approve / Deny / Cancel may be
-offered at all (never on an expired request, even while it is still stored as pending).
-
-:func:`submit` and :func:`decide` turn the page's form posts into flash messages (:class:`Outcome`):
-a stale page says who acted first instead of overwriting their decision.
-
-Usage (a Flask view)::
-
-    page = approver_page(get_store(), user, get_enforcement(), cursor=request.args.get("cursor"))
-    return render_template("index.html", page=page)
+:func:`approver_page` returns the pending requests the signed-in user may decide, paged, and
+their own newest requests, as :class:`Row` objects; :func:`submit` and :func:`decide` turn the
+page's form posts into flash messages (:class:`Outcome`).
 """
 
 from __future__ import annotations

@@ -1,22 +1,5 @@
 """Who may decide what: an app's :class:`~approvals.policy.ApprovalPolicy`, enforced the same way
-by the JSON API, both example apps and any view of your own (no framework import).
-
-* On create, :meth:`Enforcement.on_create` lets the policy auto-approve (status approved,
-  approver = requester, comment ``auto-approved by policy``, as the Go service stores it).
-* On approve / deny, :meth:`Enforcement.check_decision` refuses anyone the policy's rule for the
-  request's profile does not list (:class:`~approvals.contrib.http.HTTPProblem` 403
-  ``not-approver`` naming the rule). Without a matching rule anyone but the requester may decide
-  (the Go service's pass-through) unless the policy's ``require_rule`` is set (403 ``no-rule``).
-* Self-decisions, in any spelling (``Alice`` on ``alice``'s request), are left to
-  :meth:`~approvals.Request.approve` / :meth:`~approvals.Request.deny`, which refuse them with a
-  ValidationError naming ``approver`` (422).
-
-Usage::
-
-    enforcement = Enforcement.from_settings("/etc/approvals/policy.yaml", require_rule=False)
-    if enforcement.may_decide(request, "bob"):
-        ...
-"""
+by the JSON API, both example apps and any view of your own (no framework import)."""
 
 from __future__ import annotations
 

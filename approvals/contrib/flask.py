@@ -2,28 +2,14 @@
 
 Usage::
 
-    from flask import Flask, session
-    from approvals.contrib.flask import Approvals, api_blueprint
-
     app = Flask(__name__)
-    app.config["APPROVALS_TABLE"] = "sentinel-requests"
-    approvals = Approvals(app)
+    approvals = Approvals(app)  # configured by the APPROVALS_* keys of CONFIG_DEFAULTS
 
     @approvals.identity_loader
     def signed_in_user() -> str | None:
         return session.get("user")
 
     app.register_blueprint(api_blueprint(), url_prefix="/api")
-
-Configuration keys (read by :meth:`Approvals.init_app`): ``APPROVALS_TABLE`` (default
-``sentinel-requests``), ``APPROVALS_REGION`` and ``APPROVALS_ENDPOINT_URL`` (default ``None``: the
-SDK's region, AWS's endpoint); ``APPROVALS_POLICY`` (a policy file's path or an
-:class:`~approvals.policy.ApprovalPolicy`) and ``APPROVALS_REQUIRE_RULE`` (see
-:mod:`approvals.contrib.enforcement`); ``APPROVALS_TRUSTED_PROXIES`` and
-``APPROVALS_IDENTITY_HEADER`` (for :func:`proxy_user`). The store lives in
-``app.extensions["approvals"]``; views reach it with :func:`get_store` and the policy with
-:func:`get_enforcement`. The extension answers every library error raised in a view with an
-RFC 9457 ``application/problem+json`` response (see :mod:`approvals.contrib.http`).
 """
 
 from __future__ import annotations

@@ -1,20 +1,5 @@
-"""HTTP semantics shared by the Flask and Django integrations (no framework import).
-
-* :func:`problem_for_exception` turns the library's errors (and :class:`HTTPProblem`) into an
-  RFC 9457 :class:`Problem`, from the one table :data:`ERROR_PROBLEMS`;
-* :func:`entity_tag` is a request's strong ETag, derived from its stored ``updated_at``;
-* :func:`parse_if_match` / :func:`if_match_allows` read an ``If-Match`` header (RFC 9110 §13.1.1);
-* :func:`parse_trusted_proxies` / :func:`proxy_identity` read the signed-in user from a header
-  that only an authenticating reverse proxy at a configured address may set.
-
-Usage (what both adapters do)::
-
-    try:
-        ...
-    except (ApprovalsError, HTTPProblem) as exc:
-        problem = problem_for_exception(exc, if_match_sent="If-Match" in headers)
-        return respond(problem.status, problem.to_json(), PROBLEM_CONTENT_TYPE, problem.headers)
-"""
+"""HTTP semantics shared by the Flask and Django integrations (no framework import): library
+errors as RFC 9457 problems, ETags and ``If-Match``, and the identity a trusted proxy sends."""
 
 from __future__ import annotations
 

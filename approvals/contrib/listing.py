@@ -1,10 +1,6 @@
-"""Listing with an opaque cursor: :func:`list_requests`, behind ``GET /requests`` and the approver
-page.
-
-A cursor is a position in the stores' order (the last item's ``created_at`` and id), not an
-offset, so items approved or added between pages are neither skipped nor repeated. ``where``
-narrows a listing further (the approver page keeps only what the signed-in user may decide);
-the cursor then points after the last item kept.
+"""Listing with an opaque cursor (:func:`list_requests`), behind ``GET /requests`` and the
+approver page. A cursor is a position in the stores' order (the last item's ``created_at`` and
+id), not an offset, so items changed between pages are neither skipped nor repeated.
 """
 
 from __future__ import annotations

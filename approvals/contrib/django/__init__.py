@@ -1,19 +1,6 @@
-"""Django integration: a reusable app with the store, checks, error mapping and a JSON API.
-
-Usage, in ``settings.py``::
-
-    INSTALLED_APPS = [..., "approvals.contrib.django"]
-    APPROVALS = {"TABLE": "sentinel-requests", "REGION": "eu-west-1"}
-    MIDDLEWARE = [..., "approvals.contrib.django.problems.ApprovalsErrorMiddleware"]  # optional
-
-and in ``urls.py``: ``path("api/", include("approvals.contrib.django.urls"))``. Views reach the
-store with :func:`get_store`. Management commands: ``approvals_create_table``,
-``approvals_export``, ``approvals_import``, ``approvals_sweep_expired``. Checks:
-``manage.py check`` validates the settings and loads the approval policy,
-``manage.py check --database default`` also verifies that the table exists with the expected
-indexes. See :mod:`.conf` for every key. Behind an authenticating proxy, set
-``APPROVALS["IDENTITY"] = "approvals.contrib.django.conf.proxy_user"`` and
-``APPROVALS["TRUSTED_PROXIES"]``. JavaScript clients get the CSRF token from ``GET csrf``.
+"""Django integration: a reusable app (``"approvals.contrib.django"`` in ``INSTALLED_APPS``) with
+the store, system checks, error mapping (:mod:`.problems`), a JSON API (:mod:`.urls`) and
+management commands; settings in ``settings.APPROVALS`` (see :mod:`.conf`).
 """
 
 from __future__ import annotations
