@@ -13,7 +13,8 @@ import dataclasses
 import multiprocessing
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -206,6 +207,33 @@ PROCESSES = 4
 PROCESS_ROUNDS = 25
 
 
+@contextmanager
+def _processes(
+    target: Callable[..., None], leading: Callable[[int], tuple[Any, ...]], parties: int
+) -> Iterator[tuple[list[Any], Any]]:
+    """Start PROCESSES spawned processes, process ``n`` running ``target(*leading(n), tasks[n],
+    results, barrier)`` with a barrier of ``parties``; yield the task queues and the shared
+    results queue. On the way out give each process None, join it, and check it exited with 0."""
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(parties, timeout=60)
+    results = context.Queue()
+    tasks = [context.Queue() for _ in range(PROCESSES)]
+    workers = [
+        context.Process(target=target, args=(*leading(n), tasks[n], results, barrier))
+        for n in range(PROCESSES)
+    ]
+    for worker in workers:
+        worker.start()
+    try:
+        yield tasks, results
+    finally:
+        for queue in tasks:
+            queue.put(None)
+        for worker in workers:
+            worker.join(timeout=60)
+    assert all(worker.exitcode == 0 for worker in workers)
+
+
 def _approve_in_a_process(path: str, worker: int, tasks: Any, results: Any, barrier: Any) -> None:
     """A process with its own store on ``path``: for every request id it is given, its
     THREADS // PROCESSES threads read the request, wait for every racer, then approve it."""
@@ -234,19 +262,11 @@ def _approve_in_a_process(path: str, worker: int, tasks: Any, results: Any, barr
 
 def test_approvers_in_several_processes_on_one_file_exactly_one_wins(tmp_path: Path) -> None:
     path = str(tmp_path / "requests.sqlite3")
-    store = SQLiteStore(path)
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(THREADS, timeout=60)
-    results = context.Queue()
-    tasks = [context.Queue() for _ in range(PROCESSES)]
-    workers = [
-        context.Process(target=_approve_in_a_process, args=(path, n, tasks[n], results, barrier))
-        for n in range(PROCESSES)
-    ]
-    for worker in workers:
-        worker.start()
     totals: Counter[str] = Counter()
-    try:
+    with (
+        SQLiteStore(path) as store,
+        _processes(_approve_in_a_process, lambda n: (path, n), THREADS) as (tasks, results),
+    ):
         for _ in range(PROCESS_ROUNDS):
             request_id = store.create(new_request()).id
             for queue in tasks:
@@ -259,13 +279,6 @@ def test_approvers_in_several_processes_on_one_file_exactly_one_wins(tmp_path: P
             stored = store.get(request_id)
             assert stored.status is RequestStatus.APPROVED and stored.approver == winners[0]
             totals += Counter(outcome for _, outcome in outcomes)
-    finally:
-        for queue in tasks:
-            queue.put(None)
-        for worker in workers:
-            worker.join(timeout=60)
-        store.close()
-    assert all(worker.exitcode == 0 for worker in workers)
     record(
         "races",
         f"{THREADS} approvers in {PROCESSES} processes, one request (sqlite file)",
@@ -289,18 +302,8 @@ def _open_new_files_in_a_process(tasks: Any, results: Any, barrier: Any) -> None
 
 def test_processes_opening_a_new_file_at_once_all_get_one_schema(tmp_path: Path) -> None:
     rounds = 5
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(PROCESSES, timeout=60)
-    results = context.Queue()
-    tasks = [context.Queue() for _ in range(PROCESSES)]
-    workers = [
-        context.Process(target=_open_new_files_in_a_process, args=(tasks[n], results, barrier))
-        for n in range(PROCESSES)
-    ]
-    for worker in workers:
-        worker.start()
     totals: Counter[str] = Counter()
-    try:
+    with _processes(_open_new_files_in_a_process, lambda n: (), PROCESSES) as (tasks, results):
         for number in range(rounds):
             path = tmp_path / f"round-{number}" / "requests.sqlite3"
             for queue in tasks:
@@ -310,10 +313,4 @@ def test_processes_opening_a_new_file_at_once_all_get_one_schema(tmp_path: Path)
             with SQLiteStore(path) as store:
                 assert len(store.list_by_requester("alice")) == PROCESSES
             totals += outcomes
-    finally:
-        for queue in tasks:
-            queue.put(None)
-        for worker in workers:
-            worker.join(timeout=60)
-    assert all(worker.exitcode == 0 for worker in workers)
     record("races", f"{PROCESSES} processes creating one new file", rounds=rounds, **totals)
