@@ -144,10 +144,11 @@ class Session:
                     "(STS GetCallerIdentity)"
                 )
             return self.target.caller()
-        identity = given if given is not None else user_default()
-        if not identity or not identity.strip():
+        if given is None:  # $USERNAME on Windows
+            given = os.environ.get("USER") or os.environ.get("USERNAME")
+        if not given or not given.strip():
             raise click.UsageError(f"{option} needs a name ($USER is not set)")
-        return identity
+        return given
 
     def policy(self) -> ApprovalPolicy | None:
         """Return the approval policy of ``--policy``/``APPROVALS_POLICY``, or None.
@@ -326,25 +327,3 @@ def main(argv: Sequence[str] | None = None) -> None:
     except (click.Abort, KeyboardInterrupt):
         code = EXIT_INTERRUPTED
     sys.exit(code if isinstance(code, int) else EXIT_OK)
-
-
-def user_default() -> str | None:
-    """The acting identity when none is given: $USER (or $USERNAME on Windows)."""
-    return os.environ.get("USER") or os.environ.get("USERNAME") or None
-
-
-def stdout_is_terminal() -> bool:
-    """True when stdout is an interactive terminal (rich output), False when piped."""
-    return _isatty(sys.stdout)
-
-
-def stderr_is_terminal() -> bool:
-    """True when stderr is an interactive terminal (progress bars)."""
-    return _isatty(sys.stderr)
-
-
-def _isatty(stream: Any) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):
-        return False

@@ -18,7 +18,6 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from approvals.cli.app import stderr_is_terminal, stdout_is_terminal
 from approvals.duration_text import format_duration
 from approvals.migrate import MigrationReport
 from approvals.request import Request, RequestStatus
@@ -90,6 +89,14 @@ def _plain_fields(request: Request) -> list[tuple[str, str]]:
     ]
 
 
+def _isatty(stream: Any) -> bool:
+    """True when ``stream`` is an interactive terminal (rich output, progress bars)."""
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
 def _one_line(text: str) -> str:
     # Tabs and newlines would break the columns of plain output.
     return " ".join(text.split())
@@ -100,7 +107,7 @@ class Output:
 
     def __init__(self, *, as_json: bool = False) -> None:
         self.as_json = as_json
-        self.rich = not as_json and stdout_is_terminal()
+        self.rich = not as_json and _isatty(sys.stdout)
 
     def _console(self) -> Console:
         return Console(file=sys.stdout, highlight=False)
@@ -209,7 +216,7 @@ class Output:
     ) -> Iterator[Callable[[MigrationReport], None] | None]:
         """Yield a progress callback: a rich progress line when stderr is a terminal, plain
         lines on stderr when ``plain`` is asked for, else None."""
-        if stderr_is_terminal() and not self.as_json:
+        if _isatty(sys.stderr) and not self.as_json:
             console = Console(file=sys.stderr)
             columns = (
                 SpinnerColumn(),

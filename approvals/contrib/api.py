@@ -30,6 +30,7 @@ __all__ = [
     "create_request",
     "get_request",
     "list_requests",
+    "page_to_json",
     "request_to_json",
     "require_identity",
     "transition",
@@ -77,6 +78,11 @@ def request_to_json(request: Request) -> dict[str, Any]:
         "approver_comment": request.approver_comment,
         "etag": entity_tag(request),
     }
+
+
+def page_to_json(page: Page) -> dict[str, Any]:
+    """Return the JSON object of a listing page: ``{"items": [...], "next_cursor": ...}``."""
+    return {"items": [request_to_json(r) for r in page.items], "next_cursor": page.next_cursor}
 
 
 def create_request(

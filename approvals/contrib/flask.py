@@ -293,10 +293,7 @@ def _get_request(request_id: str) -> Response:
 
 def _list_requests() -> Response:
     _actor()
-    page = api.list_requests(get_store(), request.args)
-    return _json_response(
-        {"items": [api.request_to_json(r) for r in page.items], "next_cursor": page.next_cursor}
-    )
+    return _json_response(api.page_to_json(api.list_requests(get_store(), request.args)))
 
 
 def _transition(request_id: str, action: str) -> Response:

@@ -52,10 +52,7 @@ def requests_collection(request: HttpRequest) -> HttpResponse:
     creates a request of the signed-in user (201 with ``Location`` and ``ETag``)."""
     if request.method == "GET":
         _actor(request)
-        page = api.list_requests(get_store(), request.GET)
-        return JsonResponse(
-            {"items": [api.request_to_json(r) for r in page.items], "next_cursor": page.next_cursor}
-        )
+        return JsonResponse(api.page_to_json(api.list_requests(get_store(), request.GET)))
     if request.method == "POST":
         actor = _actor(request)
         created = api.create_request(
