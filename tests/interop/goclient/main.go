@@ -157,6 +157,23 @@ func (c *common) store() (*Store, error) {
 	return &Store{client: client, tableName: c.table}, nil
 }
 
+// read parses args (a leading request ID, then c's flags and the command's own), opens c's
+// store and reads the request with that ID.
+func (c *common) read(
+	ctx context.Context, fs *flag.FlagSet, args []string,
+) (*Store, *Request, *dynamoItem, error) {
+	id, rest := splitID(args)
+	if err := fs.Parse(rest); err != nil {
+		return nil, nil, nil, usage("%v", err)
+	}
+	s, err := c.store()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	r, item, err := s.Get(ctx, id)
+	return s, r, item, err
+}
+
 func retryClosed(err error) aws.Ternary {
 	if errors.Is(err, net.ErrClosed) {
 		return aws.TrueTernary
@@ -183,18 +200,10 @@ func run(args []string, stdin io.Reader, stdout io.Writer) (interface{}, error) 
 }
 
 func runGet(ctx context.Context, args []string) (interface{}, error) {
-	id, rest := splitID(args)
 	var c common
 	fs := flag.NewFlagSet("get", flag.ContinueOnError)
 	c.register(fs)
-	if err := fs.Parse(rest); err != nil {
-		return nil, usage("%v", err)
-	}
-	s, err := c.store()
-	if err != nil {
-		return nil, err
-	}
-	r, item, err := s.Get(ctx, id)
+	_, r, item, err := c.read(ctx, fs, args)
 	if err != nil {
 		return nil, err
 	}
@@ -250,7 +259,6 @@ func runCreate(ctx context.Context, args []string) (interface{}, error) {
 func runDecide(
 	ctx context.Context, command string, args []string, stdin io.Reader, stdout io.Writer,
 ) (interface{}, error) {
-	id, rest := splitID(args)
 	var c common
 	var approver, comment string
 	var pause bool
@@ -259,14 +267,7 @@ func runDecide(
 	fs.StringVar(&approver, "approver", "", "approver (approve, deny)")
 	fs.StringVar(&comment, "comment", "", "approver comment (approve, deny)")
 	fs.BoolVar(&pause, "pause", false, `print {"read": ...} and wait for a stdin line before writing`)
-	if err := fs.Parse(rest); err != nil {
-		return nil, usage("%v", err)
-	}
-	s, err := c.store()
-	if err != nil {
-		return nil, err
-	}
-	r, _, err := s.Get(ctx, id)
+	s, r, _, err := c.read(ctx, fs, args)
 	if err != nil {
 		return nil, err
 	}
