@@ -1,10 +1,6 @@
-"""Which store a command runs on, chosen explicitly: DynamoDB when AWS is configured, else local.
-
-DynamoDB whenever botocore resolves a region by its standard chain (``--region``, ``AWS_REGION``,
-``AWS_DEFAULT_REGION``, the profile's ``region`` in ``~/.aws/config``, with ``--profile`` or
-``AWS_PROFILE``) or an ``--endpoint-url`` is given; the local SQLite store only when none is, or
-with ``--local``. On DynamoDB the acting identity is the STS caller.
-"""
+"""Which store a command runs on: DynamoDB when botocore resolves a region (or an endpoint is
+given), else the local SQLite store; ``--local`` forces it. On DynamoDB the acting identity is
+the STS caller."""
 
 from __future__ import annotations
 

@@ -1,10 +1,5 @@
-"""System checks: ``manage.py check`` validates ``settings.APPROVALS``; with ``--database``
-(the checks tagged ``database``) it also verifies the DynamoDB table and its indexes.
-
-IDs: approvals.E001-E004 and W001 (settings, see :func:`.conf.configuration_messages`),
-approvals.E005 (the approval policy cannot be loaded: the message names the rule and key),
-approvals.E101 (the table does not exist), E102 (an index is missing or has the wrong keys),
-E103 (the store could not be asked: credentials, network, endpoint).
+"""System checks: ``manage.py check`` validates ``settings.APPROVALS`` and the approval policy;
+with ``--database`` (the checks tagged ``database``) it also verifies the table and its indexes.
 """
 
 from __future__ import annotations

@@ -1,13 +1,5 @@
-"""Library errors as RFC 9457 problem responses in Django: a view decorator and a middleware.
-
-Decorate a view::
-
-    @handle_approvals_errors
-    def approve(request, request_id): ...
-
-or add ``"approvals.contrib.django.problems.ApprovalsErrorMiddleware"`` to ``MIDDLEWARE`` to map
-errors from every view. Both use :func:`approvals.contrib.http.problem_for_exception`.
-"""
+"""Library errors as RFC 9457 problem responses in Django: the view decorator
+:func:`handle_approvals_errors`, or :class:`ApprovalsErrorMiddleware` for every view."""
 
 from __future__ import annotations
 

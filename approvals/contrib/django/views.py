@@ -1,10 +1,6 @@
-"""The JSON API as Django views; include :mod:`approvals.contrib.django.urls` to serve them.
-
-The rules are :mod:`approvals.contrib.api`'s (identity from ``settings.APPROVALS["IDENTITY"]``,
-``If-Match`` on transitions, the approval policy, cursor pagination); these views only translate
-HTTP in and out. Django's CSRF protection stays on: a JavaScript client reads the token from
-``GET csrf`` (:func:`csrf_token`, which also sets the ``csrftoken`` cookie) and sends it as the
-``X-CSRFToken`` header of every POST.
+"""The JSON API as Django views (include :mod:`approvals.contrib.django.urls`); the rules are
+:mod:`approvals.contrib.api`'s. CSRF protection stays on: a JavaScript client reads the token from
+``GET csrf`` and sends it as the ``X-CSRFToken`` header of every POST.
 """
 
 from __future__ import annotations
