@@ -30,6 +30,7 @@ from approvals.store import DynamoDBStore, Store
 from . import api
 from .enforcement import Enforcement
 from .http import (
+    DEFAULT_AUTH_CHALLENGE,
     DEFAULT_IDENTITY_HEADER,
     PROBLEM_CONTENT_TYPE,
     HTTPProblem,
@@ -97,7 +98,7 @@ class Approvals:
         store: Store | None = None,
         identity_loader: IdentityLoader | None = None,
         problem_handlers: bool = True,
-        auth_challenge: str = 'Session realm="approvals"',
+        auth_challenge: str = DEFAULT_AUTH_CHALLENGE,
     ) -> None:
         self._identity_loader = identity_loader
         self.problem_handlers = problem_handlers

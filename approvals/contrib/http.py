@@ -24,6 +24,7 @@ from approvals.times import stored_form
 
 __all__ = [
     "ANY_ENTITY",
+    "DEFAULT_AUTH_CHALLENGE",
     "DEFAULT_IDENTITY_HEADER",
     "ERROR_PROBLEMS",
     "PROBLEM_CONTENT_TYPE",
@@ -48,6 +49,8 @@ PROBLEM_TYPE_PREFIX: Final = "tag:approvals,2026:problem:"
 """Prefix of every problem ``type`` URI; the suffix is the problem's code (``request-not-found``).
 
 Tag URIs (RFC 4151) identify without pretending to be dereferenceable documentation."""
+DEFAULT_AUTH_CHALLENGE: Final = 'Session realm="approvals"'
+"""The ``WWW-Authenticate`` value of a 401 unless the app configures its own."""
 RETRY_AFTER_SECONDS: Final = 2
 """The ``Retry-After`` sent with a 503 for a retryable :class:`~approvals.StoreError`."""
 

@@ -33,7 +33,12 @@ from django.utils.module_loading import import_string
 
 from approvals.store import Store
 
-from ..http import DEFAULT_IDENTITY_HEADER, parse_trusted_proxies, proxy_identity
+from ..http import (
+    DEFAULT_AUTH_CHALLENGE,
+    DEFAULT_IDENTITY_HEADER,
+    parse_trusted_proxies,
+    proxy_identity,
+)
 
 __all__ = [
     "KNOWN_KEYS",
@@ -61,7 +66,6 @@ KNOWN_KEYS: Final = (
     "IDENTITY_HEADER",
 )
 """The keys ``settings.APPROVALS`` may have."""
-_DEFAULT_CHALLENGE = 'Session realm="approvals"'
 
 IdentityLoader = Callable[[HttpRequest], "str | None"]
 """Returns the name of the user acting in a request, or None when nobody is signed in."""
@@ -179,7 +183,7 @@ def load_settings() -> ApprovalsSettings:
         endpoint_url=raw.get("ENDPOINT_URL"),
         store=raw.get("STORE"),
         identity=identity if identity is not None else signed_in_username,
-        auth_challenge=raw.get("AUTH_CHALLENGE") or _DEFAULT_CHALLENGE,
+        auth_challenge=raw.get("AUTH_CHALLENGE") or DEFAULT_AUTH_CHALLENGE,
         policy=raw.get("POLICY"),
         require_rule=raw.get("REQUIRE_RULE", False),
     )
