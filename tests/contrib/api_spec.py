@@ -177,6 +177,12 @@ def pending_request(
     )
 
 
+def pending_series(store: Store, count: int) -> list[Request]:
+    """``count`` pending requests created a second apart from 30 minutes ago, oldest first."""
+    start = datetime.now(timezone.utc) - timedelta(minutes=30)
+    return [pending_request(store, now=start + timedelta(seconds=i)) for i in range(count)]
+
+
 def assert_problem(reply: Reply, status: int, code: str) -> None:
     assert reply.status == status, reply.body
     assert reply.content_type == PROBLEM_CONTENT_TYPE
@@ -650,11 +656,10 @@ class ApiSpec:
         self, api_on: ApiOn, store: Store
     ) -> None:
         api = api_on(store)
-        start = datetime.now(timezone.utc) - timedelta(minutes=30)
-        created = [pending_request(store, now=start + timedelta(seconds=i)) for i in range(7)]
+        created = pending_series(store, 7)
         # Two more at the same instant as the fourth: ties must not be lost or repeated.
-        twins = [pending_request(store, now=start + timedelta(seconds=3)) for _ in range(2)]
-        pending_request(store, profile="staging", now=start)  # another profile: filtered out
+        twins = [pending_request(store, now=created[3].created_at) for _ in range(2)]
+        pending_request(store, profile="staging", now=created[0].created_at)  # filtered out
         seen = walk(api, {"profile": "production"}, limit=3)
         expected = sorted(created + twins, key=lambda r: (r.created_at, r.id), reverse=True)
         assert [r["id"] for r in seen] == [r.id for r in expected]
@@ -663,8 +668,7 @@ class ApiSpec:
         self, api_on: ApiOn, store: Store
     ) -> None:
         api = api_on(store)
-        start = datetime.now(timezone.utc) - timedelta(minutes=30)
-        created = [pending_request(store, now=start + timedelta(seconds=i)) for i in range(6)]
+        created = pending_series(store, 6)
         first = api.get("/requests?" + urlencode({"status": "pending", "limit": 2}))
         assert [r["id"] for r in first.body["items"]] == [created[5].id, created[4].id]
         # The last item of the page and the next one are decided before the next page is read.
@@ -674,8 +678,7 @@ class ApiSpec:
         assert [r["id"] for r in rest] == [created[2].id, created[1].id, created[0].id]
 
     def test_paging_walks_past_fifty_rows(self, api: Api) -> None:
-        start = datetime.now(timezone.utc) - timedelta(minutes=30)
-        created = [pending_request(api.store, now=start + timedelta(seconds=i)) for i in range(120)]
+        created = pending_series(api.store, 120)
         first = api.get("/requests?status=pending&limit=50")
         assert len(first.body["items"]) == 50
         seen = walk(api, {"status": "pending"}, limit=50)

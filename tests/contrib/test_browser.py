@@ -20,7 +20,7 @@ import pytest
 
 from approvals import Request, RequestStatus, SQLiteStore
 from approvals.request import AUTO_APPROVED_COMMENT
-from tests.contrib.api_spec import pending_request
+from tests.contrib.api_spec import pending_request, pending_series
 from tests.contrib.examples import EXAMPLES, load_flask_example, serving
 
 CHROMIUM = "/usr/bin/chromium"
@@ -233,8 +233,7 @@ def test_an_expired_request_shows_no_live_buttons(
 def test_paging_walks_past_fifty_rows(context: Any, url: str, store: SQLiteStore) -> None:
     from playwright.sync_api import expect
 
-    start = datetime.now(timezone.utc) - timedelta(minutes=10)
-    created = [pending_request(store, now=start + timedelta(seconds=i)) for i in range(60)]
+    created = pending_series(store, 60)
     page = signed_in(context, url, "bob")
     rows = page.locator("#pending tr[data-request-id]")
     expect(rows).to_have_count(50)
