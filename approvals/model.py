@@ -13,7 +13,7 @@ Apps that want PynamoDB directly can use it as any model::
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final
 
 from pynamodb.attributes import TTLAttribute, UnicodeAttribute
 from pynamodb.constants import PAY_PER_REQUEST_BILLING_MODE
@@ -26,6 +26,7 @@ from approvals.request import IMMUTABLE_FIELDS
 
 __all__ = [
     "DEFAULT_TABLE_NAME",
+    "INDEX_KEYS",
     "ProfileIndex",
     "RequestModel",
     "RequesterIndex",
@@ -38,7 +39,7 @@ DEFAULT_TABLE_NAME = "sentinel-requests"
 """The Go service's table name."""
 
 
-def _index_meta(index_name: str) -> type:
+def _index_meta(index_name: str) -> Any:
     return type("Meta", (), {"index_name": index_name, "projection": AllProjection()})
 
 
@@ -114,6 +115,16 @@ class RequestModel(Model):
                 for name in cls.LOCK_FIELDS
             )
         )
+
+
+INDEX_KEYS: Final = {
+    index.Meta.index_name: (
+        next(a.attr_name for a in index.Meta.attributes.values() if a.is_hash_key),
+        next(a.attr_name for a in index.Meta.attributes.values() if a.is_range_key),
+    )
+    for index in (RequesterIndex, StatusIndex, ProfileIndex)
+}
+"""Each GSI's name -> (partition key, sort key), as declared above; every GSI projects ALL."""
 
 
 class _AllOf(Condition):

@@ -13,26 +13,18 @@ from rich.table import Table
 
 from approvals.cli.app import CommandError, Session, cli, json_option, pass_session
 from approvals.cli.output import Output
+from approvals.model import INDEX_KEYS, RequestModel
 from approvals.store import DynamoDBStore
 from approvals.store.translate import error_code, translate
 
 __all__ = ["EXPECTED_INDEXES", "Check", "check", "create_table", "table_checks"]
 
 EXPECTED_KEY = {"id": "HASH"}
-EXPECTED_ATTRIBUTE_TYPES = {
-    "id": "S",
-    "requester": "S",
-    "status": "S",
-    "profile": "S",
-    "created_at": "S",
-}
-EXPECTED_INDEXES = {
-    "gsi-requester": "requester",
-    "gsi-status": "status",
-    "gsi-profile": "profile",
-}
-"""Each GSI's partition key; every one is sorted by ``created_at`` and projects ALL."""
-EXPECTED_TTL_ATTRIBUTE = "ttl"
+EXPECTED_INDEXES = INDEX_KEYS
+"""Each GSI's name -> (partition key, sort key), as RequestModel declares them; projection ALL."""
+# Every key attribute of the table and its indexes is a string.
+EXPECTED_ATTRIBUTE_TYPES = {"id": "S", **{key: "S" for keys in INDEX_KEYS.values() for key in keys}}
+EXPECTED_TTL_ATTRIBUTE = RequestModel.ttl.attr_name
 EXPECTED_BILLING = "PAY_PER_REQUEST"
 
 
@@ -86,9 +78,9 @@ def table_checks(store: DynamoDBStore) -> list[Check]:
     for name, kind in EXPECTED_ATTRIBUTE_TYPES.items():
         checks.append(_compare(f"attribute {name}", kind, types.get(name, "(undefined)")))
     indexes = {i["IndexName"]: i for i in table.get("GlobalSecondaryIndexes", [])}
-    for index_name, partition in EXPECTED_INDEXES.items():
+    for index_name, (partition, sort) in EXPECTED_INDEXES.items():
         index = indexes.get(index_name)
-        expected = f"{partition} HASH, created_at RANGE; projection ALL"
+        expected = f"{partition} HASH, {sort} RANGE; projection ALL"
         actual = "(missing)"
         if index is not None:
             projection = index.get("Projection", {}).get("ProjectionType", "?")

@@ -14,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from pynamodb.exceptions import PynamoDBException, TableDoesNotExist
 
 from approvals.errors import ApprovalsError
+from approvals.model import INDEX_KEYS
 from approvals.store import DynamoDBTable
 from approvals.store.translate import translate
 
@@ -22,11 +23,7 @@ from .conf import configuration_messages
 
 __all__ = ["EXPECTED_INDEXES", "check_policy", "check_settings", "check_table"]
 
-EXPECTED_INDEXES: Final = {
-    "gsi-requester": ("requester", "created_at"),
-    "gsi-status": ("status", "created_at"),
-    "gsi-profile": ("profile", "created_at"),
-}
+EXPECTED_INDEXES: Final = INDEX_KEYS
 """The global secondary indexes the table needs: name -> (hash key, range key), projection ALL."""
 
 
