@@ -55,6 +55,7 @@ from typing import Any
 from approvals.errors import StoreError, ValidationError
 from approvals.migrate.protocol import RawItem
 from approvals.store.base import ITEM_ATTRIBUTES
+from approvals.store.table import item_id
 
 __all__ = ["EXTRA", "FIELDS", "NUMBER_FIELDS", "OPTIONAL_FIELDS", "decode_line", "encode_item"]
 
@@ -74,34 +75,26 @@ def encode_item(raw: Mapping[str, Mapping[str, Any]]) -> str:
 
     Raises StoreError when the item lacks a required attribute or holds one of the wrong type.
     """
-    request_id = _item_id(raw)
+    request_id = item_id(raw)
     line: dict[str, Any] = {}
     for name in FIELDS:
         value = raw.get(name)
         if value is None:
             if name not in OPTIONAL_FIELDS:
-                raise StoreError(
-                    f"stored item lacks {name}; it cannot be exported",
-                    request_id=request_id,
-                    retryable=False,
-                )
-            continue
-        if name in NUMBER_FIELDS:
+                raise _unexportable(f"stored item lacks {name}; it cannot be exported", request_id)
+        elif name in NUMBER_FIELDS:
             number = value.get("N")
             if not isinstance(number, str) or not _INTEGER.fullmatch(number):
-                raise StoreError(
+                raise _unexportable(
                     f"stored attribute {name} is not an integer number ({dict(value)!r:.60})",
-                    request_id=request_id,
-                    retryable=False,
+                    request_id,
                 )
             line[name] = int(number)
         else:
             text = value.get("S")
             if not isinstance(text, str):
-                raise StoreError(
-                    f"stored attribute {name} is not a string ({dict(value)!r:.60})",
-                    request_id=request_id,
-                    retryable=False,
+                raise _unexportable(
+                    f"stored attribute {name} is not a string ({dict(value)!r:.60})", request_id
                 )
             line[name] = text
     extra = {name: raw[name] for name in sorted(raw) if name not in _FIELD_SET}
@@ -110,11 +103,11 @@ def encode_item(raw: Mapping[str, Mapping[str, Any]]) -> str:
     try:
         return json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n"
     except (TypeError, ValueError) as exc:
-        raise StoreError(
-            f"stored item cannot be written as JSON ({exc})",
-            request_id=request_id,
-            retryable=False,
-        ) from exc
+        raise _unexportable(f"stored item cannot be written as JSON ({exc})", request_id) from exc
+
+
+def _unexportable(message: str, request_id: str | None) -> StoreError:
+    return StoreError(message, request_id=request_id, retryable=False)
 
 
 def decode_line(text: str, line_number: int = 0) -> RawItem | None:
@@ -171,9 +164,3 @@ def _decode_extra(extra: object, where: str) -> RawItem:
             )
         decoded[name] = value
     return decoded
-
-
-def _item_id(raw: Mapping[str, Mapping[str, Any]]) -> str | None:
-    value = raw.get("id")
-    request_id = value.get("S") if isinstance(value, Mapping) else None
-    return request_id if isinstance(request_id, str) else None

@@ -1,8 +1,7 @@
-"""DynamoDBTable: what a DynamoDBStore offers to code that talks to its table directly.
+"""DynamoDBTable: what a DynamoDBStore offers code that talks to its table directly.
 
-Bulk paths (``approvals.migrate``, the CLI's table checks) ask a store for it with
-``store.dynamodb_table()`` instead of checking the store's class, so a wrapper such as
-NotifyingStore that forwards the method keeps the fast path.
+Bulk paths ask a store for it (``store.dynamodb_table()``) instead of checking its class, so a
+wrapper that forwards the method (NotifyingStore) keeps the fast path.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ from approvals.request import Request
 from approvals.store.items import ItemConverter
 from approvals.store.translate import translate
 
-__all__ = ["DynamoDBTable"]
+__all__ = ["DynamoDBTable", "item_id"]
 
 # What a malformed stored value raises while it is decoded.
 _MALFORMED = (ValueError, TypeError, KeyError, AttributeError, AttributeDeserializationError)
@@ -126,10 +125,15 @@ class DynamoDBTable:
             raise self._malformed(item, exc) from exc
 
     def _malformed(self, item: Mapping[str, Any], exc: Exception) -> StoreError:
-        typed = item.get("id") if isinstance(item, Mapping) else None
-        request_id = typed.get("S") if isinstance(typed, Mapping) else None
         return StoreError(
             f"a stored item in table {self.table_name!r} is malformed ({exc})",
-            request_id=request_id if isinstance(request_id, str) else None,
+            request_id=item_id(item),
             retryable=False,
         )
+
+
+def item_id(item: object) -> str | None:
+    """The id string of a raw item (``{"id": {"S": ...}}``), None when it has none."""
+    typed = item.get("id") if isinstance(item, Mapping) else None
+    request_id = typed.get("S") if isinstance(typed, Mapping) else None
+    return request_id if isinstance(request_id, str) else None
