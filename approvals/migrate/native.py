@@ -1,17 +1,12 @@
-"""Reading DynamoDB's own table exports (``ExportTableToPointInTime``) as a scan would.
+"""Reading DynamoDB's own table exports (``ExportTableToPointInTime``, DYNAMODB_JSON)::
 
-An export is written by DynamoDB to S3, from a point-in-time backup, without reading the table:
-the way to copy a table too large to scan from one machine. Its layout (DYNAMODB_JSON format)::
+    PREFIX/AWSDynamoDB/EXPORT-ID/manifest-summary.json   exportArn, itemCount, manifestFilesS3Key
+    PREFIX/AWSDynamoDB/EXPORT-ID/manifest-files.json     a line per data file: dataFileS3Key,
+                                                          itemCount, md5Checksum
+    PREFIX/AWSDynamoDB/EXPORT-ID/data/NAME.json.gz        gzip; a line per item: {"Item": ...}
 
-    PREFIX/AWSDynamoDB/EXPORT-ID/manifest-summary.json   one JSON object: exportArn, itemCount,
-                                                          manifestFilesS3Key, outputFormat, ...
-    PREFIX/AWSDynamoDB/EXPORT-ID/manifest-files.json     one JSON object a line per data file:
-                                                          dataFileS3Key, itemCount, md5Checksum
-    PREFIX/AWSDynamoDB/EXPORT-ID/data/NAME.json.gz        gzip; one line per item: {"Item": ...}
-
-DynamoDB writes the manifests last, so a readable manifest means a complete export. Every data
-file's item count (and MD5, when the manifest gives it) is checked while it streams, in
-constant memory.
+DynamoDB writes the manifests last, so a readable manifest means a complete export. Each data
+file streams in constant memory; its item count (and MD5, when given) is checked.
 """
 
 from __future__ import annotations
@@ -36,7 +31,7 @@ from approvals.migrate.protocol import RawItem
 from approvals.migrate.report import MigrationReport
 from approvals.request import Request
 
-__all__ = ["TableExport", "parse_s3_url", "read_table_export"]
+__all__ = ["TableExport", "parse_s3_url", "read_table_export", "s3_errors"]
 
 SUMMARY = "manifest-summary.json"
 _CHUNK = 1 << 20
@@ -247,7 +242,7 @@ class _S3Source(_Source):
 
     def list(self, prefix: str) -> list[str]:
         keys: list[str] = []
-        with _s3_errors(f"s3://{self.bucket}/{prefix}"):
+        with s3_errors(f"s3://{self.bucket}/{prefix}"):
             for page in self.client.get_paginator("list_objects_v2").paginate(
                 Bucket=self.bucket, Prefix=prefix
             ):
@@ -255,14 +250,15 @@ class _S3Source(_Source):
         return keys
 
     def chunks(self, key: str) -> Iterator[bytes]:
-        with _s3_errors(f"s3://{self.bucket}/{key}"):
+        with s3_errors(f"s3://{self.bucket}/{key}"):
             body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
             while chunk := body.read(_CHUNK):
                 yield chunk
 
 
 @contextmanager
-def _s3_errors(where: str) -> Iterator[None]:
+def s3_errors(where: str) -> Iterator[None]:
+    """Turn an S3 failure inside the block into a StoreError naming ``where``."""
     try:
         yield
     except ClientError as exc:

@@ -1,11 +1,5 @@
-"""DynamoDB's own export and import jobs: ``ExportTableToPointInTime`` and ``ImportTable``.
-
-Both run inside DynamoDB, not on this machine: an export reads a point-in-time backup (no read
-capacity consumed) and writes the table to S3; an import creates a new table from files in S3
-(no write capacity consumed). :func:`export_table_to_s3` and :func:`import_table_from_s3` start
-one and wait for it; :func:`upload_for_import` turns a JSON Lines file into the gzipped
-DynamoDB JSON an import reads.
-"""
+"""DynamoDB's own export and import jobs (``ExportTableToPointInTime``, ``ImportTable``): they
+run inside DynamoDB, consume no read or write capacity, and go through S3."""
 
 from __future__ import annotations
 
@@ -20,7 +14,7 @@ from botocore.exceptions import ClientError
 from approvals.errors import StoreError, ValidationError
 from approvals.migrate.format import decode_line
 from approvals.migrate.generic import item_codec
-from approvals.migrate.native import parse_s3_url
+from approvals.migrate.native import parse_s3_url, s3_errors
 from approvals.migrate.protocol import TableAccess
 from approvals.store import Store
 from approvals.store.translate import error_code
@@ -61,19 +55,7 @@ def export_table_to_s3(
                 "PointInTimeRecoveryEnabled=true) to export it",
                 retryable=False,
             ) from exc
-    description: dict[str, Any] = started["ExportDescription"]
-    while wait and description.get("ExportStatus") == "IN_PROGRESS":
-        time.sleep(poll_interval)
-        with table.operation("export_table"):
-            response = table.client.describe_export(ExportArn=description["ExportArn"])
-        description = response["ExportDescription"]
-    if description.get("ExportStatus") == "FAILED":
-        raise StoreError(
-            f"the export of {table.table_name!r} failed ({description.get('FailureCode')}: "
-            f"{description.get('FailureMessage')})",
-            retryable=False,
-        )
-    return description
+    return _follow(table, "Export", started["ExportDescription"], wait, poll_interval)
 
 
 def import_table_from_s3(
@@ -103,18 +85,7 @@ def import_table_from_s3(
             InputCompressionType=compression,
             TableCreationParameters=_creation_parameters(table),
         )
-    description: dict[str, Any] = started["ImportTableDescription"]
-    while wait and description.get("ImportStatus") == "IN_PROGRESS":
-        time.sleep(poll_interval)
-        with table.operation("import_table"):
-            response = table.client.describe_import(ImportArn=description["ImportArn"])
-        description = response["ImportTableDescription"]
-    if description.get("ImportStatus") in ("FAILED", "CANCELLED", "CANCELLING"):
-        raise StoreError(
-            f"the import into {table.table_name!r} failed ({description.get('FailureCode')}: "
-            f"{description.get('FailureMessage')})",
-            retryable=False,
-        )
+    description = _follow(table, "Import", started["ImportTableDescription"], wait, poll_interval)
     if wait:
         create_table = getattr(store, "create_table", None)
         if callable(create_table):
@@ -149,15 +120,34 @@ def upload_for_import(fp: IO[str], url: str, s3_client: Any) -> tuple[str, int]:
                 packed.write(json.dumps({"Item": raw}, ensure_ascii=False).encode() + b"\n")
                 count += 1
         spool.seek(0)
-        try:
+        with s3_errors(f"s3://{bucket}/{key}"):
             s3_client.put_object(Bucket=bucket, Key=key, Body=spool)
-        except ClientError as exc:
-            error = exc.response.get("Error", {})
-            raise StoreError(
-                f"s3://{bucket}/{key}: S3 refused ({error.get('Code')}: {error.get('Message')})",
-                retryable=False,
-            ) from exc
     return key, count
+
+
+def _follow(
+    table: TableAccess, job: str, description: dict[str, Any], wait: bool, poll_interval: float
+) -> dict[str, Any]:
+    """With ``wait``, describe the ``job`` (Export or Import) every ``poll_interval`` seconds
+    while it is IN_PROGRESS; return its last description, StoreError when it failed."""
+    status = f"{job}Status"
+    while wait and description.get(status) == "IN_PROGRESS":
+        time.sleep(poll_interval)
+        with table.operation(f"{job.lower()}_table"):
+            if job == "Export":
+                response = table.client.describe_export(ExportArn=description["ExportArn"])
+                description = response["ExportDescription"]
+            else:
+                response = table.client.describe_import(ImportArn=description["ImportArn"])
+                description = response["ImportTableDescription"]
+    if description.get(status) in ("FAILED", "CANCELLED", "CANCELLING"):
+        what = "export of" if job == "Export" else "import into"
+        raise StoreError(
+            f"the {what} {table.table_name!r} failed ({description.get('FailureCode')}: "
+            f"{description.get('FailureMessage')})",
+            retryable=False,
+        )
+    return description
 
 
 def _table(store: Store) -> TableAccess:
