@@ -31,6 +31,7 @@ from approvals.migrate.scan import ScanRun
 from approvals.migrate.throttle import CapacityLimiter, estimate_write_units
 from approvals.request import Request, RequestStatus
 from approvals.store import Store
+from approvals.store.table import item_id
 from approvals.times import (
     StoredTime,
     format_instant,
@@ -233,9 +234,9 @@ class _RewriteJob:
         writes: list[_Write] = []
         for raw in items:
             try:
-                current = self.backend.to_request(raw)
+                current = self.backend.codec.to_request(raw)
             except StoreError:
-                invalid.append(str(raw.get("id", {}).get("S", "?")))
+                invalid.append(item_id(raw) or "?")
                 continue
             write = self._plan(raw, current)
             if write is None:
@@ -285,7 +286,7 @@ class _RewriteJob:
             new.validate()
             return _Write(current, new, raw, transition=True)
         new.validate()
-        new_raw = self.backend.to_raw(new)
+        new_raw = self.backend.codec.to_item(new)
         if new_raw == raw:
             return None
         return _Write(current, new, new_raw, transition=False)

@@ -71,7 +71,7 @@ class DynamoBackend:
 
     def __init__(self, store: Store, table: TableAccess) -> None:
         self.store = store
-        self.table = table
+        self.table = self.codec = table
         # The checkpoint target is the table name alone: the embedded server's port changes on
         # every run, and a resumed run must still match.
         self.target = f"dynamodb:{table.table_name}"
@@ -117,13 +117,6 @@ class DynamoBackend:
             yield Page(scan.segment, response.get("Items") or [], key)
             if key is None:
                 return
-
-    def to_request(self, raw: RawItem) -> Request:
-        return self.table.to_request(raw)
-
-    def to_raw(self, request: Request) -> RawItem:
-        raw: RawItem = self.table.to_item(request)
-        return raw
 
     def get_raw(self, request_id: str) -> RawItem | None:
         with self.table.operation("get", request_id):

@@ -37,6 +37,7 @@ class StoreBackend:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.target = f"store:{type(store).__name__}"
+        self.codec = item_codec()
 
     def segment_names(self, options: BulkOptions, status: RequestStatus | None) -> list[str]:
         statuses = list(RequestStatus) if status is None else [status]
@@ -63,22 +64,15 @@ class StoreBackend:
             done = offset + page_size >= len(ids)
             yield Page(segment, items, None if done else chunk[-1])
 
-    def to_request(self, raw: RawItem) -> Request:
-        return item_codec().to_request(raw)
-
-    def to_raw(self, request: Request) -> RawItem:
-        raw: RawItem = item_codec().to_item(request)
-        return raw
-
     def get_raw(self, request_id: str) -> RawItem | None:
         try:
-            return self.to_raw(self.store.get(request_id))
+            return self.codec.to_item(self.store.get(request_id))
         except RequestNotFound:
             return None
 
     def put_new(self, raw: RawItem) -> PutOutcome:
         """Create the request ``raw`` holds unless its id is stored (then compare)."""
-        request = self.to_request(raw)
+        request = self.codec.to_request(raw)
         for _ in range(3):
             try:
                 self.store.create(request)
@@ -94,7 +88,7 @@ class StoreBackend:
         # A store that creates a batch at once (SQLiteStore: one transaction) is asked to.
         create_many = getattr(self.store, "create_many", None)
         if create_many is not None:
-            created = create_many([self.to_request(raw) for raw in raws])
+            created = create_many([self.codec.to_request(raw) for raw in raws])
             outcomes = [
                 PutOutcome.CREATED if new is not None else self.put_new(raw)
                 for raw, new in zip(raws, created, strict=True)
@@ -105,11 +99,11 @@ class StoreBackend:
 
     def identical(self, stored: RawItem, raw: RawItem) -> bool:
         # The store keeps requests, not items: compare the canonical forms.
-        return stored == self.to_raw(self.to_request(raw))
+        return stored == self.codec.to_item(self.codec.to_request(raw))
 
     def put_many(self, raws: list[RawItem]) -> float:
         for raw in raws:
-            request = self.to_request(raw)
+            request = self.codec.to_request(raw)
             self.store.delete(request.id)
             self.store.create(request)
         return 0.0
@@ -123,5 +117,5 @@ class StoreBackend:
         if not same_token or stored.status is not expected.status:
             return False, 0.0
         self.store.delete(expected.id)
-        self.store.create(self.to_request(raw))
+        self.store.create(self.codec.to_request(raw))
         return True, 0.0

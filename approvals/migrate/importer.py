@@ -1,8 +1,6 @@
-"""The import loop of :func:`~approvals.migrate.import_jsonl`: read, validate, batch, write.
-
-Lines are validated one by one and gathered into batches (no id twice in one batch, so later
-lines land later); a batch is written, then the checkpoint records the input lines it covers
-(their count and a digest), so a rerun on the same input skips exactly those.
+"""The import loop of :func:`~approvals.migrate.import_jsonl`: lines are validated and batched
+(no id twice in a batch); once a batch is written, the checkpoint records the input lines it
+covers (their count and a digest), so a rerun on the same input skips exactly those.
 """
 
 from __future__ import annotations
@@ -89,7 +87,7 @@ class Importer:
 
     def _validated(self, raw: RawItem, line_number: int) -> Request:
         try:
-            request = self.backend.to_request(raw)
+            request = self.backend.codec.to_request(raw)
             request.validate()
         except ApprovalsError as exc:
             raise ValidationError(

@@ -81,6 +81,9 @@ class Backend(Protocol):
 
     store: Store
     target: str
+    codec: TableAccess
+    """Converts Requests to raw items (``to_item``) and back (``to_request``, StoreError when
+    an item is malformed), in the table's format."""
 
     def segment_names(self, options: BulkOptions, status: RequestStatus | None) -> list[str]:
         """Return the names of the independent scan segments of this run."""
@@ -88,14 +91,6 @@ class Backend(Protocol):
 
     def pages(self, scan: ScanRequest) -> Iterator[Page]:
         """Yield the pages of ``scan.segment`` after its position ``scan.start``."""
-        ...
-
-    def to_request(self, raw: RawItem) -> Request:
-        """Return the request an item holds; StoreError when it is malformed."""
-        ...
-
-    def to_raw(self, request: Request) -> RawItem:
-        """Return the item the store writes for ``request``."""
         ...
 
     def get_raw(self, request_id: str) -> RawItem | None:

@@ -27,11 +27,9 @@ _DONE = object()
 
 
 class ScanRun:
-    """One checkpointed run of a bulk operation over a scan: the :class:`Run`, the backend, and
-    each segment's position, saved once every page before it is handled.
-
-    The checkpoint's options are the segment count and the ``status`` filter (with the share).
-    """
+    """One checkpointed bulk run over a scan: its :class:`Run`, the backend, and each segment's
+    position, saved only once the pages before it are handled. A resumed run must have the same
+    segment count, ``status`` filter and share."""
 
     def __init__(
         self, store: Store, options: BulkOptions, operation: str, status: RequestStatus | str | None
@@ -130,7 +128,7 @@ def _requests(backend: Backend, pages: Generator[Page, None, None]) -> Iterator[
     try:
         for page in pages:
             for raw in page.items:
-                yield backend.to_request(raw)
+                yield backend.codec.to_request(raw)
     finally:
         pages.close()
 
