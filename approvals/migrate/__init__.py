@@ -1,9 +1,8 @@
 """approvals.migrate: bulk operations for data-migration scripts on a requests table.
 
-* :func:`scan_requests` -- every request, read by a parallel Scan, streaming in constant memory.
-* :func:`export_jsonl` / :func:`import_jsonl` -- one request per line in a stable JSON form that
-  keeps every stored string, so Go-written items round-trip byte for byte (the format is
-  described in :mod:`approvals.migrate.format`).
+* :func:`scan_requests` -- every request, by a parallel Scan, in constant memory.
+* :func:`export_jsonl` / :func:`import_jsonl` -- one request per line, every stored string kept
+  (the format: :mod:`approvals.migrate.format`).
 * :func:`sweep_expired` -- pending requests past ``expires_at`` become ``expired``.
 * :func:`normalize` -- items in the Go service's older forms are rewritten canonically.
 * :func:`rewrite` -- the general form: a function maps each Request to a Request or None.
@@ -11,17 +10,13 @@
   DynamoDB's own export and import, for tables too large to scan from one machine.
 
 Every bulk operation takes ``dry_run``, ``rate_limit`` (capacity units per second),
-``progress`` (a callback receiving a :class:`MigrationReport` snapshot after each page or batch)
-and ``checkpoint`` (a path or :class:`Checkpoint`): killed at any moment and rerun with the same
-checkpoint, it finishes with nothing lost and nothing written twice. Writes are conditional, so
-a bulk job never overwrites a request someone changed meanwhile: it counts and reports it.
-The keywords build one :class:`BulkOptions`, checked before any call.
-
-Works on a store with DynamoDB table access (a :class:`~approvals.DynamoDBStore`, or a wrapper
-such as NotifyingStore that forwards ``dynamodb_table()``), on the items exactly as stored, and
-on any other :class:`~approvals.Store` such as :class:`~approvals.MemoryStore` (through its
-public methods).
-Raises only :class:`~approvals.ApprovalsError` (plus OSError from files you pass).
+``progress`` (called with a :class:`MigrationReport` after each page or batch) and
+``checkpoint`` (a path or :class:`Checkpoint`: killed and rerun with it, the operation finishes
+with nothing lost and nothing written twice). Writes are conditional: a request changed
+meanwhile is counted as a conflict, never overwritten. A store with ``dynamodb_table()`` is
+migrated on its items exactly as stored, any other Store through its public methods. Options
+are checked (:class:`BulkOptions`) before any call. Raises only :class:`~approvals.ApprovalsError`
+(plus OSError from files you pass).
 
 Usage::
 

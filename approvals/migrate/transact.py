@@ -1,11 +1,6 @@
-"""Create-only writes in batches: TransactWriteItems of up to 100 conditional Puts.
-
-Each Put carries ``attribute_not_exists(id)``. A transaction is all or nothing: when an id is
-already stored, DynamoDB cancels it and its ``CancellationReasons`` (one per Put, in order) say
-which Puts failed their condition (``ConditionalCheckFailed``, with the stored item, asked for
-with ``ReturnValuesOnConditionCheckFailure``). Those ids are already present: each is compared
-with its line (identical or a conflict), and the rest are sent again in a new transaction.
-Nothing is ever overwritten. A transaction costs twice the write capacity of the same puts.
+"""Create-only writes in batches: TransactWriteItems of up to 100 Puts, each conditional on
+``attribute_not_exists(id)``. A cancelled transaction's reasons (one per Put) name the ids
+already stored; those are compared with their lines and the rest are sent again.
 """
 
 from __future__ import annotations
