@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
 import boto3
 
-from approvals import DynamoDBStore, Request
+from approvals import DynamoDBStore, Request, Store
 from tests.helpers import REGION
 
 RawItem = dict[str, dict[str, Any]]
@@ -115,3 +116,14 @@ class RoundTrips:
 
     def __exit__(self, *exc_info: object) -> None:
         self.events.unregister("before-send.dynamodb", self._seen)
+
+
+def approving_meanwhile(writer: Store) -> Callable[[Request], Request]:
+    """A rewrite transform during which another writer approves the request it was given (between
+    the rewrite's read and its write), then renames the profile."""
+
+    def transform(current: Request) -> Request:
+        writer.update(current.approve("bob"))
+        return dataclasses.replace(current, profile="production-eu")
+
+    return transform

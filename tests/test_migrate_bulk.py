@@ -32,7 +32,13 @@ from approvals.migrate import (
 )
 from approvals.times import parse_time
 from tests.helpers import REGION, go_written_items, make_dynamodb_store
-from tests.migrate_support import new_requests, put_raw, request_data, stored_raw
+from tests.migrate_support import (
+    approving_meanwhile,
+    new_requests,
+    put_raw,
+    request_data,
+    stored_raw,
+)
 
 GO_ITEMS = {item["id"]["S"]: item for item in go_written_items()}
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
@@ -251,11 +257,7 @@ def test_rewrite_writes_a_content_change_in_canonical_form(store: Store) -> None
 def test_rewrite_does_not_clobber_a_request_changed_after_it_was_read(store: Store) -> None:
     request = seed(store, new_requests(1))[0]
 
-    def approve_meanwhile(current: Request) -> Request:
-        store.update(current.approve("bob"))  # another writer acts between read and write
-        return dataclasses.replace(current, profile="production-eu")
-
-    report = rewrite(store, approve_meanwhile)
+    report = rewrite(store, approving_meanwhile(store))
 
     assert (report.conflicts, report.written) == (1, 0)
     stored = store.get(request.id)

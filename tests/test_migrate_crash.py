@@ -8,20 +8,15 @@ rate limit keeps each run several seconds long, so the kill lands mid-way on any
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from approvals import DynamoDBStore
 from approvals.migrate import encode_item, export_jsonl, import_jsonl
-from tests.helpers import make_dynamodb_store
+from tests.helpers import kill_once_it_reports, make_dynamodb_store
 from tests.migrate_support import put_raw, stored_raw, synthetic_item
 
-ROOT = Path(__file__).resolve().parent.parent
 ITEMS = 1500
 KILL_AFTER = 300  # items reported done before the kill
 
@@ -50,32 +45,8 @@ def run_and_kill(
     operation: str, store: DynamoDBStore, data: Path, checkpoint: Path, rate: float
 ) -> None:
     """Run the operation in a subprocess and SIGKILL it once it has done KILL_AFTER items."""
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-    }
-    command = [
-        sys.executable,
-        "-c",
-        WORKER,
-        operation,
-        str(store.host),
-        store.table_name,
-        str(data),
-        str(checkpoint),
-        str(rate),
-    ]
-    with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
-    ) as child:
-        assert child.stdout is not None
-        for line in child.stdout:
-            if int(line) >= KILL_AFTER:
-                child.send_signal(signal.SIGKILL)
-                break
-        child.wait()
-        stderr = child.stderr.read() if child.stderr else ""
-    assert child.returncode == -signal.SIGKILL, f"the {operation} was not killed mid-way: {stderr}"
+    args = [operation, str(store.host), store.table_name, str(data), str(checkpoint), str(rate)]
+    kill_once_it_reports(WORKER, args, KILL_AFTER)
     saved = json.loads(checkpoint.read_text(encoding="utf-8"))
     assert not saved["report"]["complete"]
 

@@ -11,11 +11,11 @@ import dataclasses
 
 import pytest
 
-from approvals import DynamoDBStore, Request, RequestStatus
+from approvals import DynamoDBStore, RequestStatus
 from approvals.events import Event, EventKind, NotifyingStore
 from approvals.migrate import rewrite, sweep_expired
 from tests.helpers import make_dynamodb_store
-from tests.migrate_support import RoundTrips, new_requests
+from tests.migrate_support import RoundTrips, approving_meanwhile, new_requests
 
 COUNT = 12
 
@@ -60,11 +60,7 @@ def test_a_rewrite_through_the_wrapper_never_overwrites_a_concurrent_approval(
     recorder = Recorder()
     wrapped = NotifyingStore(inner, recorder)
 
-    def approve_meanwhile(current: Request) -> Request:
-        wrapped.update(current.approve("bob"))  # another writer acts between read and write
-        return dataclasses.replace(current, profile="production-eu")
-
-    report = rewrite(wrapped, approve_meanwhile)
+    report = rewrite(wrapped, approving_meanwhile(wrapped))
 
     assert (report.conflicts, report.written) == (1, 0)
     stored = inner.get(request.id)
