@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from approvals.errors import Throttled
 from approvals.migrate.options import BulkOptions
-from approvals.migrate.protocol import Page, PutOutcome, RawItem, ScanRequest, TableAccess
+from approvals.migrate.protocol import Page, PutOutcome, RawItem, ScanRequest
 from approvals.migrate.throttle import (
     CapacityLimiter,
     backoff,
@@ -26,6 +26,7 @@ from approvals.migrate.throttle import (
 from approvals.migrate.transact import put_new_transactions
 from approvals.request import Request, RequestStatus
 from approvals.store import Store
+from approvals.store.table import DynamoDBTable
 from approvals.store.translate import CONDITION_FAILED, error_code
 from approvals.times import stored_form
 
@@ -69,7 +70,7 @@ def write_batch(
 class DynamoBackend:
     """Bulk access through the table's botocore client, on the items exactly as stored."""
 
-    def __init__(self, store: Store, table: TableAccess) -> None:
+    def __init__(self, store: Store, table: DynamoDBTable) -> None:
         self.store = store
         self.table = self.codec = table
         # The checkpoint target is the table name alone: the embedded server's port changes on

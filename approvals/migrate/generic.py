@@ -8,20 +8,20 @@ from concurrent.futures import ThreadPoolExecutor
 
 from approvals.errors import RequestExists, RequestNotFound
 from approvals.migrate.options import BulkOptions
-from approvals.migrate.protocol import Page, PutOutcome, RawItem, ScanRequest, TableAccess
+from approvals.migrate.protocol import Page, PutOutcome, RawItem, ScanRequest
 from approvals.request import Request, RequestStatus
 from approvals.store import DynamoDBStore, Store
+from approvals.store.table import DynamoDBTable
 from approvals.times import stored_form
 
 __all__ = ["StoreBackend", "item_codec"]
 
 
 @functools.lru_cache(maxsize=1)
-def item_codec() -> TableAccess:
+def item_codec() -> DynamoDBTable:
     """The conversion between Requests and raw items in the table's format (``to_item``,
     ``to_request``); it never connects to anything."""
-    table: TableAccess = DynamoDBStore().dynamodb_table()
-    return table
+    return DynamoDBStore().dynamodb_table()
 
 
 class StoreBackend:

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from approvals.migrate.options import BulkOptions
 from approvals.request import Request, RequestStatus
 from approvals.store import Store
+from approvals.store.table import DynamoDBTable
 
-__all__ = ["Backend", "Page", "PutOutcome", "RawItem", "ScanRequest", "TableAccess"]
+__all__ = ["Backend", "Page", "PutOutcome", "RawItem", "ScanRequest"]
 
 RawItem = dict[str, dict[str, Any]]
 """An item as DynamoDB stores it: attribute name -> attribute value (``{"S": "..."}``)."""
@@ -55,33 +55,12 @@ class PutOutcome(enum.Enum):
     CONFLICT = "conflict"
 
 
-class TableAccess(Protocol):
-    """What ``store.dynamodb_table()`` returns: raw access to the store's table."""
-
-    @property
-    def client(self) -> Any: ...  # the botocore DynamoDB client
-
-    @property
-    def table_name(self) -> str: ...
-
-    @property
-    def model(self) -> Any: ...  # the RequestModel subclass bound to the table
-
-    def operation(
-        self, name: str, request_id: str | None = None
-    ) -> AbstractContextManager[None]: ...
-
-    def to_item(self, request: Request) -> dict[str, Any]: ...
-
-    def to_request(self, item: dict[str, Any]) -> Request: ...
-
-
 class Backend(Protocol):
     """What bulk operations need from a store."""
 
     store: Store
     target: str
-    codec: TableAccess
+    codec: DynamoDBTable
     """Converts Requests to raw items (``to_item``) and back (``to_request``, StoreError when
     an item is malformed), in the table's format."""
 

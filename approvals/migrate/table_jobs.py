@@ -15,8 +15,8 @@ from approvals.errors import StoreError, ValidationError
 from approvals.migrate.format import decode_line
 from approvals.migrate.generic import item_codec
 from approvals.migrate.native import parse_s3_url, s3_errors
-from approvals.migrate.protocol import TableAccess
 from approvals.store import Store
+from approvals.store.table import DynamoDBTable
 from approvals.store.translate import error_code
 
 __all__ = ["export_table_to_s3", "import_table_from_s3", "upload_for_import"]
@@ -126,7 +126,7 @@ def upload_for_import(fp: IO[str], url: str, s3_client: Any) -> tuple[str, int]:
 
 
 def _follow(
-    table: TableAccess, job: str, description: dict[str, Any], wait: bool, poll_interval: float
+    table: DynamoDBTable, job: str, description: dict[str, Any], wait: bool, poll_interval: float
 ) -> dict[str, Any]:
     """With ``wait``, describe the ``job`` (Export or Import) every ``poll_interval`` seconds
     while it is IN_PROGRESS; return its last description, StoreError when it failed."""
@@ -150,17 +150,17 @@ def _follow(
     return description
 
 
-def _table(store: Store) -> TableAccess:
+def _table(store: Store) -> DynamoDBTable:
     table_access = getattr(store, "dynamodb_table", None)
     if not callable(table_access):
         raise ValidationError(
             f"{type(store).__name__} has no DynamoDB table to export or import", field="store"
         )
-    table: TableAccess = table_access()
+    table: DynamoDBTable = table_access()
     return table
 
 
-def _creation_parameters(table: TableAccess) -> dict[str, Any]:
+def _creation_parameters(table: DynamoDBTable) -> dict[str, Any]:
     """The table's schema (keys, the three indexes, on-demand billing) as ImportTable takes it."""
     schema = table.model._get_schema()  # PynamoDB's own CreateTable description of the model
     return {

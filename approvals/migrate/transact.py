@@ -12,8 +12,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from approvals.errors import StoreError, Throttled
-from approvals.migrate.protocol import PutOutcome, RawItem, TableAccess
+from approvals.migrate.protocol import PutOutcome, RawItem
 from approvals.migrate.throttle import backoff, consumed_units, estimate_write_units
+from approvals.store.table import DynamoDBTable
 from approvals.store.translate import error_code
 
 __all__ = ["MAX_TRANSACTION_ATTEMPTS", "TRANSACTION_SIZE", "put_new_transactions"]
@@ -34,7 +35,7 @@ GetRaw = Callable[[str], "RawItem | None"]
 
 
 def put_new_transactions(
-    table: TableAccess, get_raw: GetRaw, raws: list[RawItem]
+    table: DynamoDBTable, get_raw: GetRaw, raws: list[RawItem]
 ) -> tuple[list[PutOutcome], float] | None:
     """Write each item of ``raws`` (distinct ids) unless its id is stored, 100 per transaction,
     one transaction at a time; return the outcomes in order and the units consumed, or None
@@ -56,7 +57,7 @@ def put_new_transactions(
 
 
 def _write_chunk(
-    table: TableAccess, get_raw: GetRaw, chunk: list[RawItem]
+    table: DynamoDBTable, get_raw: GetRaw, chunk: list[RawItem]
 ) -> tuple[dict[str, PutOutcome], float] | None:
     pending = {raw["id"]["S"]: raw for raw in chunk}
     outcomes: dict[str, PutOutcome] = {}
