@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
+import io
 import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -10,6 +12,7 @@ from typing import Any
 
 import pytest
 
+import approvals.migrate
 from approvals import (
     ConcurrentModification,
     DynamoDBStore,
@@ -25,6 +28,8 @@ from approvals.migrate import (
     Checkpoint,
     MigrationReport,
     canonical_time,
+    export_jsonl,
+    import_jsonl,
     normalize,
     rewrite,
     scan_requests,
@@ -90,6 +95,42 @@ def test_a_scan_reads_go_written_items_exactly_as_get_does(table: DynamoDBStore)
 def test_scan_arguments_are_checked_at_the_call() -> None:
     with pytest.raises(ValidationError, match="segments"):
         scan_requests(MemoryStore(), segments=0)
+
+
+BULK_CALLS = {
+    "scan_requests": lambda **options: scan_requests(MemoryStore(), **options),
+    "export_jsonl": lambda **options: export_jsonl(MemoryStore(), io.StringIO(), **options),
+    "import_jsonl": lambda **options: import_jsonl(MemoryStore(), io.StringIO(), **options),
+    "rewrite": lambda **options: rewrite(MemoryStore(), lambda request: None, **options),
+    "sweep_expired": lambda **options: sweep_expired(MemoryStore(), **options),
+    "normalize": lambda **options: normalize(MemoryStore(), **options),
+}
+BAD_OPTIONS = {
+    "segments": {"segments": 0},
+    "page_size": {"page_size": 0},
+    "rate_limit": {"rate_limit": -1},
+    "workers": {"workers": 0},
+    "dry_run": {"dry_run": "yes"},
+    "segment": {"segment": 2, "total_segments": 2},
+    "total_segments": {"segment": 0, "total_segments": 0},
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "field"),
+    [
+        (name, field)
+        for name in BULK_CALLS
+        for field in BAD_OPTIONS
+        if field in inspect.signature(getattr(approvals.migrate, name)).parameters
+    ],
+)
+def test_every_option_keyword_of_a_bulk_function_is_checked_at_the_call(
+    name: str, field: str
+) -> None:
+    with pytest.raises(ValidationError) as raised:
+        BULK_CALLS[name](**BAD_OPTIONS[field])
+    assert raised.value.field == field
 
 
 def test_closing_a_scan_early_stops_its_threads(table: DynamoDBStore) -> None:

@@ -123,9 +123,9 @@ def sweep_expired(
     the refused write is counted in ``conflicts``. A resumed sweep keeps the cut-off time of
     the run it continues. Options and errors as for :func:`rewrite`.
     """
-    options = BulkOptions.from_keywords(locals())
     if now is not None and (not isinstance(now, datetime) or now.utcoffset() is None):
         raise ValidationError("now must be a timezone-aware datetime", field="now")
+    options = BulkOptions.from_keywords(locals())
 
     def plan(state: dict[str, Any] | None) -> tuple[Transform, dict[str, Any]]:
         if state is not None and isinstance(state.get("cutoff"), str):
