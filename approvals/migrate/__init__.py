@@ -1,22 +1,12 @@
 """approvals.migrate: bulk operations for data-migration scripts on a requests table.
 
-* :func:`scan_requests` -- every request, by a parallel Scan, in constant memory.
-* :func:`export_jsonl` / :func:`import_jsonl` -- one request per line, every stored string kept
-  (the format: :mod:`approvals.migrate.format`).
-* :func:`sweep_expired` -- pending requests past ``expires_at`` become ``expired``.
-* :func:`normalize` -- items in the Go service's older forms are rewritten canonically.
-* :func:`rewrite` -- the general form: a function maps each Request to a Request or None.
-* :func:`export_table_to_s3`, :func:`read_table_export`, :func:`import_table_from_s3` --
-  DynamoDB's own export and import, for tables too large to scan from one machine.
-
-Every bulk operation takes ``dry_run``, ``rate_limit`` (capacity units per second),
-``progress`` (called with a :class:`MigrationReport` after each page or batch) and
-``checkpoint`` (a path or :class:`Checkpoint`: killed and rerun with it, the operation finishes
-with nothing lost and nothing written twice). Writes are conditional: a request changed
-meanwhile is counted as a conflict, never overwritten. A store with ``dynamodb_table()`` is
-migrated on its items exactly as stored, any other Store through its public methods. Options
-are checked (:class:`BulkOptions`) before any call. Raises only :class:`~approvals.ApprovalsError`
-(plus OSError from files you pass).
+Scan, export and import JSON Lines, sweep expired requests, normalize or :func:`rewrite` items,
+and drive DynamoDB's own export to and import from S3. Every bulk operation takes the
+:class:`BulkOptions` keywords (``dry_run``, ``rate_limit``, ``progress``, ``checkpoint``, ...),
+checked before any call; killed and rerun with its checkpoint, it finishes with nothing lost and
+nothing written twice. Writes are conditional: a request changed meanwhile is a conflict, never
+overwritten. Raises only :class:`~approvals.ApprovalsError` (plus OSError from files you pass).
+README, "Writing a migration script", has the details.
 
 Usage::
 
