@@ -122,10 +122,6 @@ class StoreUnavailable(StoreError):
 class TableNotFound(StoreError):
     """The table does not exist in that region/endpoint; create it or fix the configuration."""
 
-    retryable = False
-
 
 class AccessDenied(StoreError):
     """The credentials are not allowed to perform the operation; fix the IAM policy."""
-
-    retryable = False

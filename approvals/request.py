@@ -103,6 +103,7 @@ class RequestStatus(str, enum.Enum):
 
 
 _STATUS_VALUES = [status.value for status in RequestStatus]
+_TIMES = ("created_at", "updated_at", "expires_at")
 
 
 def new_request_id() -> str:
@@ -164,7 +165,7 @@ class Request:
         if isinstance(self.status, str) and not isinstance(self.status, RequestStatus):
             with contextlib.suppress(ValueError):  # validate() names the field
                 self.status = RequestStatus(self.status)
-        for name in ("created_at", "updated_at", "expires_at"):
+        for name in _TIMES:
             setattr(self, name, _to_utc(getattr(self, name)))
 
     @classmethod
@@ -201,12 +202,12 @@ class Request:
 
     def validate(self) -> None:
         """Check every field; raises ValidationError naming the first invalid one."""
-        rid = self.id if is_valid_request_id(self.id) else None
-        if rid is None:
+        if not is_valid_request_id(self.id):
             raise ValidationError(
                 f"id must be {REQUEST_ID_LENGTH} lowercase hex characters, got {self.id!r:.40}",
                 field="id",
             )
+        rid = self.id
         check_identity("requester", self.requester, rid, maximum=MAX_IDENTITY_BYTES)
         check_identity("profile", self.profile, rid, maximum=MAX_IDENTITY_BYTES)
         check_text(
@@ -231,7 +232,7 @@ class Request:
                 field="duration",
                 request_id=rid,
             )
-        for name in ("created_at", "updated_at", "expires_at"):
+        for name in _TIMES:
             value = getattr(self, name)
             if not isinstance(value, datetime) or value.utcoffset() is None:
                 raise ValidationError(
@@ -302,14 +303,12 @@ class Request:
 
     def cancel(self, *, now: datetime | None = None) -> Request:
         """Return a cancelled copy; raises InvalidStateTransition when not pending."""
-        _check_now(now, request_id=self.id)
-        self._require_pending(RequestStatus.CANCELLED)
+        self._move_time(RequestStatus.CANCELLED, now)
         return dataclasses.replace(self, status=RequestStatus.CANCELLED)
 
     def expire(self, *, now: datetime | None = None) -> Request:
         """Return an expired copy; raises InvalidStateTransition when not pending."""
-        _check_now(now, request_id=self.id)
-        self._require_pending(RequestStatus.EXPIRED)
+        self._move_time(RequestStatus.EXPIRED, now)
         return dataclasses.replace(self, status=RequestStatus.EXPIRED)
 
     def is_access_granted(self, now: datetime | None = None) -> bool:
@@ -328,17 +327,19 @@ class Request:
                 return name
         return None
 
-    def _require_pending(self, target: RequestStatus) -> None:
+    def _move_time(self, target: RequestStatus, now: datetime | None) -> datetime:
+        # The checked ``now`` of a move to ``target``; only a pending request may move.
+        moment = _check_now(now, request_id=self.id)
         if not self.can_transition_to(target):
             raise InvalidStateTransition(
                 self.id, f"cannot move the request from {self.status} to {target}"
             )
+        return moment
 
     def _decide(
         self, status: RequestStatus, approver: str, comment: str, now: datetime | None
     ) -> Request:
-        moment = _check_now(now, request_id=self.id)
-        self._require_pending(status)
+        moment = self._move_time(status, now)
         if moment >= self.expires_at:
             raise InvalidStateTransition(
                 self.id, f"the request expired at {self.expires_at.isoformat()}"
