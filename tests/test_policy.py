@@ -103,9 +103,10 @@ def test_an_unquoted_version_1_is_the_string_1() -> None:
     assert policy("version: 1\nrules: [{name: r, approvers: [bob]}]").rules[0].name == "r"
 
 
-def test_null_lists_are_empty_and_a_null_cap_or_zone_is_absent() -> None:
+@pytest.mark.parametrize("zone", ["~", "''"])
+def test_null_lists_are_empty_and_a_null_cap_or_a_null_or_empty_zone_is_absent(zone: str) -> None:
     loaded = policy(
-        """
+        f"""
         version: "1"
         rules:
           - name: r
@@ -114,7 +115,7 @@ def test_null_lists_are_empty_and_a_null_cap_or_zone_is_absent() -> None:
             auto_approve:
               users:
               max_duration: null
-              time: {days: [Monday], timezone: ~}
+              time: {{days: [Monday], timezone: {zone}}}
         """
     )
 
@@ -237,6 +238,7 @@ REFUSED_AUTO_APPROVE = [  # auto_approve of rule 'prod-oncall'; .field is under 
     ("cap with a space", "{max_duration: 1 h}", ".max_duration", "unknown unit"),
     ("cap in days", "{max_duration: 1d}", ".max_duration", "unknown unit 'd'"),
     ("cap a list", "{max_duration: [1h]}", ".max_duration", "string"),
+    ("cap an empty string", "{max_duration: ''}", ".max_duration", "empty"),
     ("empty time", "{time: {}}", ".time", "days or hours"),
     ("null time", "{time: ~}", ".time", "empty"),
     ("time with only a zone", "{time: {timezone: UTC}}", ".time", "days or hours"),

@@ -1,11 +1,10 @@
 """Read a policy file as the Go service does: YAML with YAML 1.2 scalars, plain data only.
 
-PyYAML composes the text into nodes with a SafeLoader whose implicit types are the
-YAML 1.2 core schema (null, true/false, ints, floats; ``09:00``, ``no`` and ``on`` stay strings).
-Nothing is ever constructed: the nodes are read against the policy schema, so a tag such as
-``!!python/object`` is refused, not run. A scalar read where the schema wants a string gives its
-text, as Go's YAML library fills a string field (``version: 1`` is ``"1"``); null gives "absent".
-Every problem is a ValidationError naming the rule, the dotted key and the line.
+The text is composed into nodes (with the YAML 1.2 core schema's implicit types: ``09:00``,
+``no`` and ``on`` stay strings) and read against the policy schema; nothing is constructed, so a
+tag such as ``!!python/object`` is refused, not run. A scalar where a string is wanted gives its
+text, as Go fills a string field (``version: 1`` is ``"1"``); null is "absent". Every problem is
+a ValidationError naming the rule, the dotted key and the line.
 """
 
 from __future__ import annotations
@@ -160,6 +159,18 @@ class _Reader:
             values.append(value)
         return tuple(values)
 
+    def parsed(
+        self, entries: dict[str, Node], name: str, key: str, parse: Callable[[str], T]
+    ) -> T | None:
+        """``parse`` of the text at ``name`` of a mapping's ``entries`` (None: absent or null)."""
+        node = entries.get(name)
+        if node is None:
+            return None
+        text = self.text(node, f"{key}.{name}")
+        if text is None:
+            return None
+        return self.build(node, f"{key}.{name}", lambda: parse(text))
+
     def build(self, node: Node, prefix: str, make: Callable[[], T]) -> T:
         """``make()``, with a ValidationError it raises re-keyed under ``prefix`` at ``node``."""
         try:
@@ -182,9 +193,7 @@ def _is_null(node: Node) -> bool:
 
 
 def _tag_note(node: Node) -> str:
-    if node.tag.startswith(_CORE) and node.tag[len(_CORE) :] in ("str", "seq", "map", "null"):
-        return ""
-    if node.tag in _TEXT_TAGS:
+    if node.tag in _TEXT_TAGS or node.tag in (_NULL, _SEQ, _MAP):
         return ""
     return f" (the tag {node.tag!r} is not allowed: a policy holds plain data only)"
 
@@ -253,12 +262,7 @@ def _auto_approve(reader: _Reader, node: Node) -> AutoApprove:
     if _is_null(node):
         raise reader.error(node, key, "is empty; give users, max_duration or time, or remove it")
     entries = reader.mapping(node, key, ("users", "max_duration", "time"))
-    cap = None
-    cap_node = entries.get("max_duration")
-    if cap_node is not None:
-        cap_text = reader.text(cap_node, f"{key}.max_duration")
-        if cap_text is not None:
-            cap = reader.build(cap_node, f"{key}.max_duration", lambda: _duration(cap_text))
+    cap = reader.parsed(entries, "max_duration", key, _duration)
     time_node = entries.get("time")
     window = _time_window(reader, time_node) if time_node is not None else None
     users = reader.texts(entries.get("users"), f"{key}.users")
@@ -277,12 +281,7 @@ def _time_window(reader: _Reader, node: Node) -> TimeWindow:
         hours = reader.mapping(hours_node, f"{key}.hours", ("start", "end"))
         start = _clock(reader, hours.get("start"), f"{key}.hours.start", hours_node)
         end = _clock(reader, hours.get("end"), f"{key}.hours.end", hours_node)
-    zone = None
-    zone_node = entries.get("timezone")
-    if zone_node is not None:
-        name = reader.text(zone_node, f"{key}.timezone")
-        if name:
-            zone = reader.build(zone_node, f"{key}.timezone", lambda: _zone(name))
+    zone = reader.parsed(entries, "timezone", key, _zone)
     return reader.build(
         node, key, lambda: TimeWindow(days=frozenset(days), start=start, end=end, timezone=zone)
     )
@@ -305,7 +304,9 @@ def _duration(text: str) -> dt.timedelta:
         raise ValidationError(str(exc)) from None
 
 
-def _zone(name: str) -> dt.tzinfo:
+def _zone(name: str) -> dt.tzinfo | None:
+    if not name:
+        return None  # an empty timezone reads the clock in the zone of the time asked about
     try:
         return ZoneInfo(name)
     except (KeyError, ValueError, OSError, UnicodeError):
