@@ -1,12 +1,7 @@
-"""Small PynamoDB attribute types for the Go service's wire format.
+"""PynamoDB attribute types for the Go service's wire format: RFC 3339 times and Go durations.
 
-* :class:`RFC3339TimeAttribute` stores a datetime in the written form of :mod:`approvals.times`
-  and reads any RFC 3339 form (or a Unix-seconds string) as a :class:`~approvals.times.StoredTime`.
-* :class:`GoDurationAttribute` stores a timedelta as Go ``time.Duration`` nanoseconds.
-
-Values read from a table remember their stored representation and serialize back to exactly it,
-so a condition such as ``RequestModel.updated_at == request.updated_at`` matches the string the Go
-service stored.
+Values read from a table remember their stored form and serialize back to exactly it, so a
+condition such as ``RequestModel.updated_at == request.updated_at`` matches what Go stored.
 """
 
 from __future__ import annotations

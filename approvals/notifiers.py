@@ -1,11 +1,6 @@
-"""Built-in notifiers for :class:`~approvals.events.NotifyingStore`: logs, signed webhooks, SNS.
-
-* :class:`LoggingNotifier` logs one line per event (no justification or comment).
-* :class:`WebhookNotifier` POSTs the event as JSON signed with HMAC-SHA256 over
-  ``<timestamp>.<body>`` (see :func:`sign`), retrying 5xx, timeouts and connection failures;
-  receivers check it with :func:`verify_signature`.
-* :class:`SNSNotifier` publishes the event to an SNS topic (extra ``sns``) with message
-  attributes for subscription filter policies.
+"""Built-in notifiers for :class:`~approvals.events.NotifyingStore`: :class:`LoggingNotifier`,
+:class:`WebhookNotifier` (signed JSON; receivers check it with :func:`verify_signature`) and
+:class:`SNSNotifier` (extra ``sns``).
 """
 
 from __future__ import annotations
@@ -13,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import http.client
+import itertools
 import json
 import logging
 import random
@@ -216,9 +212,7 @@ class WebhookNotifier:
             data = event.to_dict(include_text=self._include_text)
         body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         delivery = uuid.uuid4().hex
-        attempt = 0
-        while True:
-            attempt += 1
+        for attempt in itertools.count(1):
             failure, retryable = self._post(event, body, delivery)
             if failure is None:
                 return
@@ -293,10 +287,8 @@ class SNSNotifier:
             raise ValidationError("topic_arn must be an SNS topic ARN", field="topic_arn")
         self.topic_arn = topic_arn
         self._include_text = include_text
-        if client is None:
-            client = _sns_client(topic_arn, region)
-        self._client = client
-        self.region = client.meta.region_name
+        self._client = client if client is not None else _sns_client(topic_arn, region)
+        self.region = self._client.meta.region_name
 
     def __repr__(self) -> str:
         return f"SNSNotifier({self.topic_arn!r})"
