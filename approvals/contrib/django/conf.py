@@ -131,34 +131,24 @@ def _value_errors(raw: Mapping[str, Any]) -> list[CheckMessage]:
     for key in ("REGION", "ENDPOINT_URL", "AUTH_CHALLENGE", "IDENTITY_HEADER"):
         value = raw.get(key)
         if value is not None and not isinstance(value, str):
-            messages.append(
-                Error(f'settings.APPROVALS["{key}"] must be a string.', id="approvals.E004")
-            )
+            messages.append(_wrong_type(key, "a string"))
     identity = raw.get("IDENTITY")
     if identity is not None and not isinstance(identity, str) and not callable(identity):
-        messages.append(
-            Error(
-                'settings.APPROVALS["IDENTITY"] must be a callable or its dotted path.',
-                id="approvals.E004",
-            )
-        )
+        messages.append(_wrong_type("IDENTITY", "a callable or its dotted path"))
     if not isinstance(raw.get("REQUIRE_RULE", False), bool):
-        messages.append(
-            Error('settings.APPROVALS["REQUIRE_RULE"] must be True or False.', id="approvals.E004")
-        )
+        messages.append(_wrong_type("REQUIRE_RULE", "True or False"))
     try:
         parse_trusted_proxies(raw.get("TRUSTED_PROXIES"), setting="TRUSTED_PROXIES")
     except ValueError as exc:
         messages.append(Error(f"settings.APPROVALS: {exc}.", id="approvals.E004"))
     store = raw.get("STORE")
     if store is not None and not isinstance(store, (str, Store)):
-        messages.append(
-            Error(
-                'settings.APPROVALS["STORE"] must be a Store or a dotted path to a factory.',
-                id="approvals.E004",
-            )
-        )
+        messages.append(_wrong_type("STORE", "a Store or a dotted path to a factory"))
     return messages
+
+
+def _wrong_type(key: str, expected: str) -> Error:
+    return Error(f'settings.APPROVALS["{key}"] must be {expected}.', id="approvals.E004")
 
 
 def load_settings() -> ApprovalsSettings:
