@@ -139,6 +139,26 @@ def test_a_value_of_the_wrong_type_is_a_check_error(settings: Any) -> None:
     assert "approvals.E004" in _messages(tags=["approvals"])
 
 
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("REGION", 42, 'settings.APPROVALS["REGION"] must be a string.'),
+        ("IDENTITY", 42, 'settings.APPROVALS["IDENTITY"] must be a callable or its dotted path.'),
+        ("REQUIRE_RULE", "yes", 'settings.APPROVALS["REQUIRE_RULE"] must be True or False.'),
+        (
+            "STORE",
+            42,
+            'settings.APPROVALS["STORE"] must be a Store or a dotted path to a factory.',
+        ),
+    ],
+)
+def test_the_wrong_type_check_names_the_key_and_what_it_must_be(
+    settings: Any, key: str, value: object, message: str
+) -> None:
+    settings.APPROVALS = {**BASE_APPROVALS, key: value}
+    assert _messages(tags=["approvals"]) == {"approvals.E004": message}
+
+
 def test_an_unknown_key_is_a_check_warning(settings: Any) -> None:
     settings.APPROVALS = {**BASE_APPROVALS, "TABEL": "typo"}
     assert "approvals.W001" in _messages(tags=["approvals"])
