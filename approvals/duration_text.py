@@ -61,7 +61,7 @@ def _leading_fraction(s: str) -> tuple[int, float, str]:
     while i < len(s) and s[i] in _DIGITS:
         if not overflow:
             candidate = value * 10 + int(s[i])
-            if value > ((1 << 63) - 1) // 10 or candidate > _LIMIT:
+            if value > MAX_NANOSECONDS // 10 or candidate > _LIMIT:
                 overflow = True
             else:
                 value = candidate

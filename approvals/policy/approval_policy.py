@@ -59,18 +59,18 @@ class ApprovalPolicy:
 
         Problems in the document are reported as :meth:`from_yaml` does, after the path.
         """
+        source = os.fspath(path)
         try:
-            text = Path(path).read_bytes().decode("utf-8")
+            text = Path(source).read_bytes().decode("utf-8")
         except OSError as exc:
             raise ValidationError(
-                f"cannot read the policy file {os.fspath(path)!r}: {exc.strerror or exc}",
-                field="path",
+                f"cannot read the policy file {source!r}: {exc.strerror or exc}", field="path"
             ) from exc
         except UnicodeDecodeError as exc:
             raise ValidationError(
-                f"the policy file {os.fspath(path)!r} is not UTF-8 text", field="path"
+                f"the policy file {source!r} is not UTF-8 text", field="path"
             ) from exc
-        return cls(load_rules(text, source=os.fspath(path)), require_rule=require_rule)
+        return cls(load_rules(text, source=source), require_rule=require_rule)
 
     @classmethod
     def from_ssm(
