@@ -1,11 +1,9 @@
-"""Go duration strings (``90m``, ``1h30m``, ``1.5h``): read exactly as Go's time.ParseDuration,
-and written in one unit where they can be (``8h``, ``90m``) by :func:`format_duration`.
+"""Go duration strings such as ``90m``, ``1h30m`` or ``1.5h`` (stored: :mod:`approvals.durations`).
 
-The grammar is ``[-+]?([0-9]*(\\.[0-9]*)?[a-z]+)+`` with the units ``ns``, ``us`` (also ``µs``
-and ``μs``), ``ms``, ``s``, ``m`` and ``h``; a bare ``0`` (optionally signed) is the only number
-without a unit. Values are whole nanoseconds in Go's signed 64-bit range, and fractions are
-rounded the way Go rounds them (a float64 product, truncated). How a duration is *stored* is
-:mod:`approvals.durations`; this module is only the text form. Pure Python.
+:func:`parse_duration` reads exactly what Go's time.ParseDuration reads: units ``ns``, ``us``
+(or ``µs``, ``μs``), ``ms``, ``s``, ``m``, ``h``, a bare ``0``, Go's signed 64-bit nanosecond
+range, fractions rounded as Go rounds them. :func:`format_duration` writes one unit where it can
+(``8h``, ``90m``). Pure Python.
 
 Usage::
 
