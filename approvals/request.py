@@ -116,10 +116,6 @@ def is_valid_request_id(value: object) -> bool:
     return isinstance(value, str) and _REQUEST_ID.fullmatch(value) is not None
 
 
-def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def _to_utc(value: object) -> object:
     # Aware datetimes are normalised to UTC; anything else is left for validate() to reject.
     if (
@@ -133,7 +129,7 @@ def _to_utc(value: object) -> object:
 
 def _check_now(now: datetime | None, *, request_id: str | None = None) -> datetime:
     if now is None:
-        return _utc_now()
+        return datetime.now(timezone.utc)
     if not isinstance(now, datetime) or now.tzinfo is None or now.utcoffset() is None:
         raise ValidationError(
             "now must be a timezone-aware datetime", field="now", request_id=request_id

@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from approvals.duration_text import format_duration
 from approvals.errors import ValidationError
 from approvals.identity import same_identity
 from approvals.request import MAX_DURATION, Request
@@ -121,7 +122,8 @@ class AutoApprove:
             if cap < dt.timedelta(0) or cap > MAX_DURATION:
                 shown = f"-{-cap}" if cap < dt.timedelta(0) else str(cap)
                 raise problem(
-                    "max_duration", f"must be between 0 and {_hours(MAX_DURATION)}, got {shown}"
+                    "max_duration",
+                    f"must be between 0 and {format_duration(MAX_DURATION)}, got {shown}",
                 )
             if not cap:
                 object.__setattr__(self, "max_duration", None)
@@ -186,7 +188,3 @@ def check_unique_names(rules: Iterable[ApprovalRule]) -> None:
                 "(rule names must be unique)",
                 field="name",
             )
-
-
-def _hours(value: dt.timedelta) -> str:
-    return f"{value // dt.timedelta(hours=1)}h"
