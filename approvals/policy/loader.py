@@ -103,13 +103,6 @@ class _Reader:
         line = node.start_mark.line + 1
         return ValidationError(f"{where}{error} (line {line})", field=error.field)
 
-    def rekeyed(self, node: Node, prefix: str, error: ValidationError) -> ValidationError:
-        moved = within(prefix, error) if prefix else error
-        message = str(moved)
-        if moved.field and message.startswith(f"{moved.field}: "):
-            message = message[len(moved.field) + 2 :]
-        return self.error(node, moved.field, message)
-
     def visit(self, node: Node) -> Node:
         self.read += 1
         if self.read > _MAX_NODES:
@@ -176,7 +169,11 @@ class _Reader:
         try:
             return make()
         except ValidationError as error:
-            raise self.rekeyed(node, prefix, error) from None
+            moved = within(prefix, error) if prefix else error
+            message = str(moved)
+            if moved.field and message.startswith(f"{moved.field}: "):
+                message = message[len(moved.field) + 2 :]
+            raise self.error(node, moved.field, message) from None
 
 
 def _entry(node: Node, key: str) -> Node | None:
