@@ -42,8 +42,7 @@ def read_parameter(name: str, *, region: str | None = None, client: Any = None) 
         raise _translated(exc, where, region) from exc
     except BotoCoreError as exc:
         raise _translated(exc, where, region) from exc
-    value = response["Parameter"]["Value"]
-    return str(value)
+    return str(response["Parameter"]["Value"])
 
 
 def _translated(exc: Exception, where: str, region: str | None) -> StoreError:

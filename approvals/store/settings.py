@@ -49,8 +49,8 @@ def connection_settings(**given: float | None) -> dict[str, Any]:
     for name, (kind, option) in _SETTINGS.items():
         value = given.get(name)
         variable = ENVIRONMENT_VARIABLES[name]
-        if value is None and os.environ.get(variable):
-            raw = os.environ[variable]
+        raw = os.environ.get(variable)
+        if value is None and raw:
             try:
                 value = kind(raw)
             except ValueError:
