@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import io
+import json
+import shutil
 import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -133,6 +135,20 @@ def test_every_option_keyword_of_a_bulk_function_is_checked_at_the_call(
     assert raised.value.field == field
 
 
+NOT_OPTIONS = {"status", "now", "mode"}
+"""The keyword-only parameters of the bulk functions that are not BulkOptions fields."""
+
+
+@pytest.mark.parametrize("name", BULK_CALLS)
+def test_every_other_keyword_of_a_bulk_function_is_a_bulk_option(name: str) -> None:
+    # The functions pass their keywords on by name (BulkOptions.from_keywords): a keyword that
+    # is no field would be dropped silently.
+    parameters = inspect.signature(getattr(approvals.migrate, name)).parameters.values()
+    keywords = {p.name for p in parameters if p.kind is p.KEYWORD_ONLY}
+    fields = {field.name for field in dataclasses.fields(approvals.migrate.BulkOptions)}
+    assert keywords - NOT_OPTIONS <= fields
+
+
 def test_closing_a_scan_early_stops_its_threads(table: DynamoDBStore) -> None:
     seed(table, new_requests(30))
     scan = scan_requests(table, segments=4, page_size=2)
@@ -217,6 +233,31 @@ def test_a_resumed_sweep_keeps_the_cutoff_of_the_run_it_continues(
 
     assert (report.resumed, report.written) == (True, 6)
     assert store.get(later.id).status is RequestStatus.PENDING  # past "now", not the cutoff
+
+
+@pytest.mark.parametrize("finished", [False, True])
+def test_a_damaged_sweep_cutoff_is_a_validation_error_unless_the_sweep_is_complete(
+    tmp_path: Path, finished: bool
+) -> None:
+    store = MemoryStore()
+    seed(store, pending_at(T0, 4))
+    path = tmp_path / "sweep.ckpt"
+    options: dict[str, Any] = {"page_size": 2, "segments": 1, "checkpoint": Checkpoint(path)}
+    if finished:
+        done = sweep_expired(store, now=T0 + timedelta(days=2), **options)
+    else:
+        with pytest.raises(Interrupted):
+            sweep_expired(store, now=T0 + timedelta(days=2), progress=interrupt_after(1), **options)
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    saved["state"]["cutoff"] = "yesterday at noon"
+    path.write_text(json.dumps(saved), encoding="utf-8")
+
+    if finished:
+        assert sweep_expired(store, **options) == dataclasses.replace(done, resumed=True)
+    else:
+        with pytest.raises(ValidationError) as raised:
+            sweep_expired(store, **options)
+        assert raised.value.field == "checkpoint"
 
 
 # -- normalize ------------------------------------------------------------------------------
@@ -365,6 +406,36 @@ def test_an_error_in_the_transform_keeps_the_progress_made(store: Store, tmp_pat
     assert report.written == 6
     assert len(calls) == 7  # the rerun started at the failed request, not at the beginning
     assert {store.get(r.id).status for r in requests} == {RequestStatus.CANCELLED}
+
+
+def test_a_run_whose_checkpoint_cannot_be_saved_as_it_fails_raises_its_own_error_and_warns(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = MemoryStore()
+    seed(store, new_requests(3))
+    folder = tmp_path / "checkpoints"
+    folder.mkdir()
+    seen: list[str] = []
+
+    def fail_on_the_second_page(request: Request) -> Request | None:
+        seen.append(request.id)
+        if len(seen) == 2:
+            shutil.rmtree(folder)
+            folder.write_text("not a folder any more")  # the checkpoint cannot be written now
+            raise RuntimeError("bug in the transform")
+        return None
+
+    with pytest.raises(RuntimeError, match="bug in the transform"):
+        rewrite(
+            store,
+            fail_on_the_second_page,
+            segments=1,
+            page_size=1,
+            checkpoint=Checkpoint(folder / "rewrite.ckpt", interval=60),
+        )
+
+    assert "rewrite: could not save checkpoint" in caplog.text
+    assert "rewrite.ckpt" in caplog.text
 
 
 def test_conflicts_are_counted_not_raised(store: Store) -> None:

@@ -129,7 +129,12 @@ def sweep_expired(
 
     def plan(state: dict[str, Any] | None) -> tuple[Transform, dict[str, Any]]:
         if state is not None and isinstance(state.get("cutoff"), str):
-            cutoff: datetime = parse_time(state["cutoff"])
+            try:
+                cutoff: datetime = parse_time(state["cutoff"])
+            except ValueError:
+                raise ValidationError(
+                    "the checkpoint's cut-off time is damaged", field="checkpoint"
+                ) from None
         else:
             cutoff = now if now is not None else datetime.now(timezone.utc)
 
@@ -204,6 +209,8 @@ def _run_rewrite(
     options: BulkOptions,
 ) -> MigrationReport:
     scan = ScanRun(store, options, operation, status)
+    if scan.run.finished:
+        return scan.run.report
     transform, extra_state = plan(scan.run.state)
     workers = options.workers or DEFAULT_WORKERS
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="approvals-rewrite") as pool:

@@ -6,7 +6,6 @@ string kept, so Go-written items round-trip byte for byte.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
 import stat
@@ -173,7 +172,6 @@ def _import(
         importer.consume(fp)
     except BaseException:
         if importer.committed is not None:
-            with contextlib.suppress(Exception):
-                run.save(importer.committed)
+            run.save_on_failure(importer.committed)
         raise
     return run.report

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import Any
 
 from approvals.errors import ValidationError
@@ -10,6 +12,8 @@ from approvals.migrate.options import BulkOptions
 from approvals.migrate.report import MigrationReport
 
 __all__ = ["Run"]
+
+logger = logging.getLogger(__name__)
 
 
 class Run:
@@ -93,6 +97,27 @@ class Run:
                 "report": self.report.to_dict(),
             }
         )
+
+    def save_on_failure(
+        self, state: dict[str, Any], sync: Callable[[], None] = lambda: None
+    ) -> None:
+        """While the run fails: make the work behind ``state`` durable with ``sync`` and save
+        it, so the rerun continues from it. The run's own error is the one the caller gets: a
+        failure to save is logged as a warning (the rerun then repeats work since the last
+        save), never raised."""
+        try:
+            sync()
+            self.save(state)
+        except Exception as exc:
+            where = self.checkpoint.path if self.checkpoint is not None else "(none)"
+            logger.warning(
+                "%s: could not save checkpoint %s while the run failed (%s: %s); a rerun "
+                "repeats the work done since its last save",
+                self.operation,
+                where,
+                type(exc).__name__,
+                exc,
+            )
 
     def progress(self) -> None:
         """Tell the progress callback, if any."""

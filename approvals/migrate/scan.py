@@ -50,7 +50,8 @@ class ScanRun:
     ) -> MigrationReport:
         """Hand every page not done yet to ``handle``, then checkpoint the positions with
         ``state()``; ``sync`` makes what was handled durable before a save. On an error the last
-        handled state is saved before the error propagates. Returns the report."""
+        handled state is saved (:meth:`Run.save_on_failure`) before the error propagates.
+        Returns the report."""
         run = self.run
         if run.finished:
             return run.report
@@ -73,14 +74,12 @@ class ScanRun:
                 run.progress()
             if not run.report.dry_run:
                 sync()
-            run.save({"segments": positions, **state()} if run.checkpoint else {}, complete=True)
+            final = {} if run.checkpoint is None else {"segments": positions, **state()}
+            run.save(final, complete=True)
             run.progress()
         except BaseException:
             if committed is not None:
-                # Keep what is already handled and synced; the rerun continues from it.
-                with contextlib.suppress(Exception):
-                    sync()
-                    run.save(committed)
+                run.save_on_failure(committed, sync)
             raise
         finally:
             pages.close()
