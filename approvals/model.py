@@ -13,9 +13,11 @@ Apps that want PynamoDB directly can use it as any model::
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, ClassVar, Final
 
-from pynamodb.attributes import TTLAttribute, UnicodeAttribute
+from pynamodb.attributes import Attribute, TTLAttribute, UnicodeAttribute
 from pynamodb.constants import PAY_PER_REQUEST_BILLING_MODE
 from pynamodb.expressions.condition import Condition
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
@@ -39,8 +41,9 @@ DEFAULT_TABLE_NAME = "sentinel-requests"
 """The Go service's table name."""
 
 
-def _index_meta(index_name: str) -> Any:
-    return type("Meta", (), {"index_name": index_name, "projection": AllProjection()})
+class _IndexMeta:
+    projection = AllProjection()
+    attributes: ClassVar[dict[str, Attribute[Any]]]  # filled in by PynamoDB
 
 
 class _ByCreatedAt(GlobalSecondaryIndex["RequestModel"]):  # type: ignore[no-untyped-call]
@@ -52,21 +55,27 @@ class _ByCreatedAt(GlobalSecondaryIndex["RequestModel"]):  # type: ignore[no-unt
 class RequesterIndex(_ByCreatedAt):  # type: ignore[no-untyped-call]
     """``gsi-requester``: a requester's requests by ``created_at``."""
 
-    Meta = _index_meta("gsi-requester")
+    class Meta(_IndexMeta):
+        index_name = "gsi-requester"
+
     requester = UnicodeAttribute(hash_key=True)
 
 
 class StatusIndex(_ByCreatedAt):  # type: ignore[no-untyped-call]
     """``gsi-status``: the requests in one status by ``created_at``."""
 
-    Meta = _index_meta("gsi-status")
+    class Meta(_IndexMeta):
+        index_name = "gsi-status"
+
     status = UnicodeAttribute(hash_key=True)
 
 
 class ProfileIndex(_ByCreatedAt):  # type: ignore[no-untyped-call]
     """``gsi-profile``: the requests for one profile by ``created_at``."""
 
-    Meta = _index_meta("gsi-profile")
+    class Meta(_IndexMeta):
+        index_name = "gsi-profile"
+
     profile = UnicodeAttribute(hash_key=True)
 
 
@@ -117,13 +126,15 @@ class RequestModel(Model):
         )
 
 
-INDEX_KEYS: Final = {
-    index.Meta.index_name: (
-        next(a.attr_name for a in index.Meta.attributes.values() if a.is_hash_key),
-        next(a.attr_name for a in index.Meta.attributes.values() if a.is_range_key),
-    )
-    for index in (RequesterIndex, StatusIndex, ProfileIndex)
-}
+INDEX_KEYS: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
+    {
+        index.Meta.index_name: (
+            next(a.attr_name for a in index.Meta.attributes.values() if a.is_hash_key),
+            next(a.attr_name for a in index.Meta.attributes.values() if a.is_range_key),
+        )
+        for index in (RequesterIndex, StatusIndex, ProfileIndex)
+    }
+)
 """Each GSI's name -> (partition key, sort key), as declared above; every GSI projects ALL."""
 
 

@@ -196,7 +196,7 @@ class OperationObserver:
         if logged:
             if failed:
                 fields["error"] = str(error)
-            message = _MESSAGE + " error=%s" if failed else _MESSAGE
+            message = (_MESSAGE + " error=%s") if failed else _MESSAGE
             logger.log(level, message, *fields.values(), extra=fields)
         if self._tracer is not None:
             self._span(fields, started_ns, error if failed else None)

@@ -22,8 +22,12 @@ __all__ = ["EXPECTED_INDEXES", "Check", "check", "create_table", "table_checks"]
 EXPECTED_KEY = {"id": "HASH"}
 EXPECTED_INDEXES = INDEX_KEYS
 """Each GSI's name -> (partition key, sort key), as RequestModel declares them; projection ALL."""
-# Every key attribute of the table and its indexes is a string.
-EXPECTED_ATTRIBUTE_TYPES = {"id": "S", **{key: "S" for keys in INDEX_KEYS.values() for key in keys}}
+# Every key attribute is a string: the table's key, the indexes' partition keys, their sort key.
+EXPECTED_ATTRIBUTE_TYPES = dict.fromkeys(
+    ["id", *(partition for partition, _ in INDEX_KEYS.values())]
+    + [sort for _, sort in INDEX_KEYS.values()],
+    "S",
+)
 EXPECTED_TTL_ATTRIBUTE = RequestModel.ttl.attr_name
 EXPECTED_BILLING = "PAY_PER_REQUEST"
 
