@@ -67,11 +67,10 @@ class Reply:
 
     @classmethod
     def of(cls, status: int, headers: Mapping[str, str], content: bytes) -> Reply:
-        """The reply of a response with ``content`` (None unless it is JSON)."""
-        try:
-            return cls(status, headers, loads(content) if content else None)
-        except ValueError:
-            return cls(status, headers, None)
+        """The reply of a response with ``content``, parsed when its type says JSON (a JSON
+        response that does not parse fails the test), None otherwise."""
+        is_json = "json" in headers.get("Content-Type", "")
+        return cls(status, headers, loads(content) if is_json and content else None)
 
     @property
     def content_type(self) -> str:
