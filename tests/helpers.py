@@ -75,7 +75,7 @@ def kill_once_it_reports(script: str, args: Sequence[str], after: int) -> None:
                 break
         child.wait()
         stderr = child.stderr.read() if child.stderr else ""
-    assert child.returncode == -signal.SIGKILL, f"not killed mid-way: {stderr}"
+    assert child.returncode == -signal.SIGKILL, f"not killed mid-way ({' '.join(args)}): {stderr}"
 
 
 def go_written_items() -> list[dict[str, Any]]:
