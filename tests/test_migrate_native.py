@@ -24,6 +24,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.config import Config
 
 from approvals import DynamoDBStore, StoreError, ValidationError
 from approvals.migrate import (
@@ -230,6 +231,22 @@ def test_an_invalid_line_is_refused_before_anything_is_uploaded(s3: Any) -> None
     with pytest.raises(ValidationError, match="line 2"):
         upload_for_import(io.StringIO(text), f"s3://{BUCKET}/to-import", s3)
     assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET)
+
+
+def test_an_unreachable_s3_is_a_retryable_store_error() -> None:
+    s3 = boto3.client(
+        "s3",
+        region_name=REGION,
+        endpoint_url="http://127.0.0.1:9",  # nothing listens there
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(retries={"max_attempts": 1}, connect_timeout=1),
+    )
+    text = encode_item(synthetic_item(1))
+
+    with pytest.raises(StoreError, match="S3 unreachable") as raised:
+        upload_for_import(io.StringIO(text), f"s3://{BUCKET}/to-import", s3)
+    assert raised.value.retryable
 
 
 def test_the_command_line_runs_a_native_export_and_import_on_moto_server(
