@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from approvals import times
 from approvals.errors import ApprovalsError
-from approvals.migrate import DEFAULT_SEGMENTS, MigrationReport
+from approvals.migrate import DEFAULT_SEGMENTS, MigrationReport, ProgressCallback
 from approvals.store import Store
 
 from .. import get_store
@@ -54,17 +54,14 @@ def parse_time(text: str) -> datetime:
 class BulkCommand(BaseCommand):
     """A command running one approvals.migrate operation on the project's store.
 
-    Subclasses implement :meth:`run`; ``arguments`` are their own (``add_argument``'s
-    positional names and keywords), added before the shared ones; ``scans`` says whether the
+    Subclasses implement :meth:`run` and add their own arguments in ``add_arguments`` before
+    calling ``super().add_arguments(parser)`` for the shared ones; ``scans`` says whether the
     operation takes ``--segments``.
     """
 
-    arguments: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = ()
     scans = True
 
     def add_arguments(self, parser: CommandParser) -> None:
-        for names, keywords in self.arguments:
-            parser.add_argument(*names, **keywords)
         if self.scans:
             parser.add_argument(
                 "--segments",
@@ -121,7 +118,7 @@ class BulkCommand(BaseCommand):
                 f"{report.operation} did not complete; rerun with the same checkpoint"
             )
 
-    def _progress(self, options: dict[str, Any]) -> Any:
+    def _progress(self, options: dict[str, Any]) -> ProgressCallback | None:
         if not options["progress"]:
             return None
 

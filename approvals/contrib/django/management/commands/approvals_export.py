@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import IO, Any, cast
 
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, CommandParser
 
 from approvals.migrate import MigrationReport, export_jsonl
 from approvals.request import RequestStatus
@@ -20,13 +20,14 @@ class Command(BulkCommand):
         "stdout), every stored string kept exactly; mirrors `approvals export`."
     )
 
-    arguments = (
-        (("file",), {"nargs": "?", "default": "-", "metavar": "FILE"}),
-        (
-            ("--status",),
-            {"choices": [s.value for s in RequestStatus], "help": "only requests in this status"},
-        ),
-    )
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", nargs="?", default="-", metavar="FILE")
+        parser.add_argument(
+            "--status",
+            choices=[s.value for s in RequestStatus],
+            help="only requests in this status",
+        )
+        super().add_arguments(parser)
 
     def report_on_stderr(self, options: dict[str, Any]) -> bool:
         return bool(options["file"] == "-")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, CommandParser
 
 from approvals.migrate import IMPORT_MODES, MigrationReport, import_jsonl
 from approvals.store import Store
@@ -19,18 +19,17 @@ class Command(BulkCommand):
         "each item exactly as written; mirrors `approvals import`. Fails when lines conflict "
         "with stored items (nothing is overwritten in create-only mode)."
     )
-    arguments = (
-        (("file",), {"metavar": "FILE"}),
-        (
-            ("--mode",),
-            {
-                "choices": IMPORT_MODES,
-                "default": "create-only",
-                "help": "create-only (default) never replaces a stored item; overwrite replaces it",
-            },
-        ),
-    )
     scans = False
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", metavar="FILE")
+        parser.add_argument(
+            "--mode",
+            choices=IMPORT_MODES,
+            default="create-only",
+            help="create-only (default) never replaces a stored item; overwrite replaces it",
+        )
+        super().add_arguments(parser)
 
     def run(self, store: Store, options: dict[str, Any], **kwargs: Any) -> MigrationReport:
         try:

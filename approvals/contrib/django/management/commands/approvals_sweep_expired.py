@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.management.base import CommandParser
+
 from approvals.migrate import MigrationReport, sweep_expired
 from approvals.store import Store
 
@@ -17,16 +19,14 @@ class Command(BulkCommand):
         "Mirrors `approvals sweep-expired`."
     )
 
-    arguments = (
-        (
-            ("--now",),
-            {
-                "type": parse_time,
-                "metavar": "TIME",
-                "help": "expire what is past this RFC 3339 time instead of the current time",
-            },
-        ),
-    )
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--now",
+            type=parse_time,
+            metavar="TIME",
+            help="expire what is past this RFC 3339 time instead of the current time",
+        )
+        super().add_arguments(parser)
 
     def run(self, store: Store, options: dict[str, Any], **kwargs: Any) -> MigrationReport:
         return sweep_expired(store, now=options["now"], **kwargs)
