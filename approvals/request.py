@@ -299,12 +299,12 @@ class Request:
 
     def cancel(self, *, now: datetime | None = None) -> Request:
         """Return a cancelled copy; raises InvalidStateTransition when not pending."""
-        self._move_time(RequestStatus.CANCELLED, now)
+        self._checked_move(RequestStatus.CANCELLED, now)
         return dataclasses.replace(self, status=RequestStatus.CANCELLED)
 
     def expire(self, *, now: datetime | None = None) -> Request:
         """Return an expired copy; raises InvalidStateTransition when not pending."""
-        self._move_time(RequestStatus.EXPIRED, now)
+        self._checked_move(RequestStatus.EXPIRED, now)
         return dataclasses.replace(self, status=RequestStatus.EXPIRED)
 
     def is_access_granted(self, now: datetime | None = None) -> bool:
@@ -323,8 +323,8 @@ class Request:
                 return name
         return None
 
-    def _move_time(self, target: RequestStatus, now: datetime | None) -> datetime:
-        # The checked ``now`` of a move to ``target``; only a pending request may move.
+    def _checked_move(self, target: RequestStatus, now: datetime | None) -> datetime:
+        # Checks that the request may move to ``target`` and returns the checked ``now``.
         moment = _check_now(now, request_id=self.id)
         if not self.can_transition_to(target):
             raise InvalidStateTransition(
@@ -335,7 +335,7 @@ class Request:
     def _decide(
         self, status: RequestStatus, approver: str, comment: str, now: datetime | None
     ) -> Request:
-        moment = self._move_time(status, now)
+        moment = self._checked_move(status, now)
         if moment >= self.expires_at:
             raise InvalidStateTransition(
                 self.id, f"the request expired at {self.expires_at.isoformat()}"
