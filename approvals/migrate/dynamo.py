@@ -72,9 +72,10 @@ class DynamoBackend:
 
     def __init__(self, store: Store, table: DynamoDBTable) -> None:
         self.store = store
-        self.table = self.codec = table
-        # The checkpoint target is the table name alone: the embedded server's port changes on
-        # every run, and a resumed run must still match.
+        self.table = table
+        self.codec = table
+        # The checkpoint target is the table name alone: a resumed run matches whatever endpoint
+        # reaches the table (a local server's port may differ between runs).
         self.target = f"dynamodb:{table.table_name}"
         self.transactions = True  # False once the server refused TransactWriteItems
 

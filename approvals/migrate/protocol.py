@@ -7,16 +7,15 @@ Implemented by :mod:`~approvals.migrate.dynamo` (a store with ``dynamodb_table()
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from approvals.migrate.options import BulkOptions
 from approvals.request import Request, RequestStatus
 from approvals.store import Store
-from approvals.store.table import DynamoDBTable
 
-__all__ = ["Backend", "Page", "PutOutcome", "RawItem", "ScanRequest"]
+__all__ = ["Backend", "ItemCodec", "Page", "PutOutcome", "RawItem", "ScanRequest"]
 
 RawItem = dict[str, dict[str, Any]]
 """An item as DynamoDB stores it: attribute name -> attribute value (``{"S": "..."}``)."""
@@ -55,14 +54,28 @@ class PutOutcome(enum.Enum):
     CONFLICT = "conflict"
 
 
+class ItemCodec(Protocol):
+    """Converts Requests to raw items and back, in the table's format (a DynamoDBTable is one)."""
+
+    def to_item(self, request: Request) -> dict[str, Any]:
+        """Return the raw item of ``request``."""
+        ...
+
+    def to_request(self, item: Mapping[str, Any]) -> Request:
+        """Return the Request of a raw item; StoreError when the item is malformed."""
+        ...
+
+
 class Backend(Protocol):
     """What bulk operations need from a store."""
 
     store: Store
     target: str
-    codec: DynamoDBTable
-    """Converts Requests to raw items (``to_item``) and back (``to_request``, StoreError when
-    an item is malformed), in the table's format."""
+
+    @property
+    def codec(self) -> ItemCodec:
+        """How the backend's items convert to and from Requests."""
+        ...
 
     def segment_names(self, options: BulkOptions, status: RequestStatus | None) -> list[str]:
         """Return the names of the independent scan segments of this run."""
