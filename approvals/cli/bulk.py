@@ -29,7 +29,7 @@ from approvals.migrate import (
     sweep_expired,
     upload_for_import,
 )
-from approvals.migrate.options import MAX_TOTAL_SEGMENTS
+from approvals.migrate.options import MAX_SEGMENTS, MAX_TOTAL_SEGMENTS
 from approvals.request import RequestStatus
 
 __all__ = ["export", "import_", "normalize_command", "sweep_expired_command"]
@@ -50,7 +50,7 @@ def _stacked(*decorators: Callable[[Any], Any]) -> Callable[[F], F]:
 
 segments_option = click.option(
     "--segments",
-    type=click.IntRange(1, 1000),
+    type=click.IntRange(1, MAX_SEGMENTS),
     default=DEFAULT_SEGMENTS,
     show_default=True,
     help="Parallel scan segments (threads).",

@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from approvals import times
 from approvals.errors import ApprovalsError
 from approvals.migrate import DEFAULT_SEGMENTS, MigrationReport, ProgressCallback
+from approvals.migrate.options import MAX_SEGMENTS
 from approvals.store import Store
 
 from .. import get_store
@@ -36,8 +37,8 @@ def _segments(text: str) -> int:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if not 1 <= value <= 1000:
-        raise argparse.ArgumentTypeError("must be 1 to 1000")
+    if not 1 <= value <= MAX_SEGMENTS:
+        raise argparse.ArgumentTypeError(f"must be 1 to {MAX_SEGMENTS}")
     return value
 
 
