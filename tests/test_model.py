@@ -10,7 +10,7 @@ import boto3
 import pytest
 
 from approvals import DynamoDBStore, RequestModel, bind_model
-from approvals.model import all_of
+from approvals.model import INDEX_KEYS, all_of
 from approvals.store.base import ITEM_ATTRIBUTES
 from tests.helpers import REGION, make_dynamodb_store, new_request, new_table_name, terraform_table
 
@@ -46,6 +46,16 @@ def test_create_table_makes_exactly_the_terraform_schema() -> None:
     assert _schema(client.describe_table(TableName=ours)) == _schema(
         client.describe_table(TableName=theirs)
     )
+
+
+def test_index_keys_state_the_terraform_indexes_read_only() -> None:
+    declared = terraform_table("any")["GlobalSecondaryIndexes"]
+    assert dict(INDEX_KEYS) == {
+        index["IndexName"]: tuple(key["AttributeName"] for key in index["KeySchema"])
+        for index in declared
+    }
+    with pytest.raises(TypeError):
+        INDEX_KEYS["gsi-extra"] = ("extra", "created_at")  # type: ignore[index]
 
 
 def test_create_table_enables_ttl_on_the_ttl_attribute() -> None:

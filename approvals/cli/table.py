@@ -17,11 +17,9 @@ from approvals.model import INDEX_KEYS, RequestModel
 from approvals.store import DynamoDBStore
 from approvals.store.translate import error_code, translate
 
-__all__ = ["EXPECTED_INDEXES", "Check", "check", "create_table", "table_checks"]
+__all__ = ["Check", "check", "create_table", "table_checks"]
 
 EXPECTED_KEY = {"id": "HASH"}
-EXPECTED_INDEXES = INDEX_KEYS
-"""Each GSI's name -> (partition key, sort key), as RequestModel declares them; projection ALL."""
 # Every key attribute is a string: the table's key, the indexes' partition keys, their sort key.
 EXPECTED_ATTRIBUTE_TYPES = dict.fromkeys(
     ["id", *(partition for partition, _ in INDEX_KEYS.values())]
@@ -82,7 +80,7 @@ def table_checks(store: DynamoDBStore) -> list[Check]:
     for name, kind in EXPECTED_ATTRIBUTE_TYPES.items():
         checks.append(_compare(f"attribute {name}", kind, types.get(name, "(undefined)")))
     indexes = {i["IndexName"]: i for i in table.get("GlobalSecondaryIndexes", [])}
-    for index_name, (partition, sort) in EXPECTED_INDEXES.items():
+    for index_name, (partition, sort) in INDEX_KEYS.items():
         index = indexes.get(index_name)
         expected = f"{partition} HASH, {sort} RANGE; projection ALL"
         actual = "(missing)"
@@ -90,7 +88,7 @@ def table_checks(store: DynamoDBStore) -> list[Check]:
             projection = index.get("Projection", {}).get("ProjectionType", "?")
             actual = f"{_key_text(index.get('KeySchema', []))}; projection {projection}"
         checks.append(_compare(f"index {index_name}", expected, actual))
-    for extra in sorted(set(indexes) - set(EXPECTED_INDEXES)):
+    for extra in sorted(set(indexes) - set(INDEX_KEYS)):
         checks.append(Check(f"index {extra}", "(none)", "present", "warning"))
     billing = table.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED")
     checks.append(_compare("billing mode", EXPECTED_BILLING, billing, warn_only=True))

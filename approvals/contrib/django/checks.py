@@ -5,7 +5,7 @@ with ``--database`` (the checks tagged ``database``) it also verifies the table 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from django.apps import AppConfig
@@ -21,10 +21,7 @@ from approvals.store.translate import translate
 from . import get_enforcement, get_store
 from .conf import configuration_messages
 
-__all__ = ["EXPECTED_INDEXES", "check_policy", "check_settings", "check_table"]
-
-EXPECTED_INDEXES: Final = INDEX_KEYS
-"""The global secondary indexes the table needs: name -> (hash key, range key), projection ALL."""
+__all__ = ["check_policy", "check_settings", "check_table"]
 
 
 @register("approvals")
@@ -90,7 +87,7 @@ def _index_problems(table: str, description: dict[str, Any]) -> list[CheckMessag
         index.get("IndexName"): index for index in description.get("GlobalSecondaryIndexes") or []
     }
     problems: list[CheckMessage] = []
-    for name, (hash_key, range_key) in EXPECTED_INDEXES.items():
+    for name, (hash_key, range_key) in INDEX_KEYS.items():
         index = found.get(name)
         if index is None:
             problems.append(
