@@ -67,6 +67,13 @@ _POOLS: weakref.WeakSet[Connections] = weakref.WeakSet()
 _INHERITED: list[sqlite3.Connection] = []
 # SQLite's primary result codes (the low byte of an extended code).
 _BUSY, _LOCKED, _CORRUPT, _NOTADB = 5, 6, 11, 26
+# SQLite's own messages of those codes, for Python 3.10, whose errors carry no code.
+_CODE_OF_MESSAGE = {
+    "database is locked": _BUSY,
+    "database table is locked": _LOCKED,
+    "database disk image is malformed": _CORRUPT,
+    "file is not a database": _NOTADB,
+}
 
 
 def encode(request: Request) -> tuple[Any, ...]:
@@ -114,6 +121,15 @@ def decode(row: Sequence[Any]) -> Request:
         ) from exc
 
 
+def result_code(exc: BaseException) -> int:
+    """The primary SQLite result code of ``exc`` (0 when it has none): its ``sqlite_errorcode``
+    (Python 3.11+), else read from SQLite's message."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return int(code) & 0xFF
+    return _CODE_OF_MESSAGE.get(str(exc).split(":")[0], 0)
+
+
 def store_error(
     exc: sqlite3.Error | OSError, operation: str, path: Path, request_id: str | None
 ) -> StoreError:
@@ -121,7 +137,7 @@ def store_error(
 
     ``retryable`` is True when the database stayed locked for the whole busy timeout.
     """
-    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+    code = result_code(exc)
     if code in (_BUSY, _LOCKED):
         reason = "the database stayed locked by another connection; retry"
     elif code in (_CORRUPT, _NOTADB):
@@ -304,8 +320,7 @@ def _prepare_when_free(connection: sqlite3.Connection, path: Path, timeout: floa
             _prepare(connection, path)
             return
         except sqlite3.OperationalError as exc:
-            code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
-            if code not in (_BUSY, _LOCKED) or time.monotonic() + pause > deadline:
+            if result_code(exc) not in (_BUSY, _LOCKED) or time.monotonic() + pause > deadline:
                 raise
         time.sleep(pause)
         pause = min(pause * 2, 0.05)

@@ -42,7 +42,6 @@ _UPDATE = (
     + "".join(f" AND {name} = ?" for name in IMMUTABLE_FIELDS)
     + f" RETURNING {', '.join(COLUMNS)}"
 )
-_PRIMARY_KEY_CONFLICT = 1555  # SQLITE_CONSTRAINT_PRIMARYKEY
 _INDEXED = ("requester", "status", "profile")
 _DAY = 86_400.0
 
@@ -117,12 +116,8 @@ class SQLiteStore(IndexedQueries):
         check_request(request)
         row = encode(request)
         with self._connections.lease("create", request.id) as connection:
-            try:
-                connection.execute(_INSERT, row)
-            except sqlite3.IntegrityError as exc:
-                if getattr(exc, "sqlite_errorcode", None) != _PRIMARY_KEY_CONFLICT:
-                    raise
-                raise RequestExists(request.id) from None
+            if connection.execute(_INSERT_NEW, row).rowcount == 0:
+                raise RequestExists(request.id)
         return _as_written(request, row)
 
     def create_many(self, requests: Iterable[Request]) -> list[Request | None]:
