@@ -25,7 +25,7 @@ from approvals.dispatch import BackgroundDispatcher, deliver
 from approvals.errors import ApprovalsError
 from approvals.request import DEFAULT_QUERY_LIMIT, Request, RequestStatus
 from approvals.store.base import Store
-from approvals.times import format_time, stored_form
+from approvals.times import stored_form
 
 __all__ = [
     "BackgroundDispatcher",
@@ -100,7 +100,7 @@ class Event:
         return {
             "kind": self.kind.value,
             "actor": self.actor,
-            "at": format_time(self.at),
+            "at": stored_form(self.at),
             "request": data,
         }
 

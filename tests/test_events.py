@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -192,6 +193,20 @@ def test_event_to_dict_is_json_ready_with_rfc3339_times() -> None:
     assert data["request"]["duration_seconds"] == 3600.0
     assert data["request"]["justification"] == created.justification
     assert data["request"]["approver_comment"] == "go ahead"
+
+
+def test_event_at_is_the_stored_updated_at_even_when_the_lock_token_was_bumped() -> None:
+    # A request stored ahead of the clock gets a token one nanosecond past the one it had.
+    recorder = Recorder()
+    notifying = NotifyingStore(MemoryStore(), recorder)
+    ahead = datetime.now(timezone.utc) + timedelta(hours=1)
+    created = notifying.create(new_request("alice", now=ahead))
+    notifying.update(created.approve("bob", now=ahead))
+
+    data = recorder.events[1].to_dict()
+
+    assert data["at"] == data["request"]["updated_at"]
+    assert data["at"] != format_time(recorder.events[1].at)
 
 
 def test_event_to_dict_without_text_leaves_out_justification_and_comment() -> None:
