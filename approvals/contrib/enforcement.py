@@ -37,9 +37,9 @@ class Enforcement:
         policy file (str or path-like), or an ApprovalPolicy; ``require_rule=True`` makes the
         policy refuse every profile no rule covers (as its own ``require_rule`` does).
 
-        ValidationError naming ``setting`` for another type, a require_rule that is not a bool, or
-        require_rule without a policy (nobody could decide anything); ValidationError from
-        :meth:`ApprovalPolicy.from_file` for a file that is missing or malformed.
+        ValidationError naming ``setting`` for another type, a require_rule that is not a bool,
+        require_rule without a policy (nobody could decide anything), or a policy file that is
+        missing or malformed (:meth:`ApprovalPolicy.from_file`'s message after the setting).
         """
         if not isinstance(require_rule, bool):
             raise ValidationError(f"{setting}: require_rule must be True or False", field=setting)
@@ -108,7 +108,10 @@ def _load_policy(policy: object, setting: str, *, require_rule: bool) -> Approva
             return dataclasses.replace(policy, require_rule=True)
         return policy
     if isinstance(policy, (str, os.PathLike)):
-        return ApprovalPolicy.from_file(os.fspath(policy), require_rule=require_rule)
+        try:
+            return ApprovalPolicy.from_file(os.fspath(policy), require_rule=require_rule)
+        except ValidationError as exc:
+            raise ValidationError(f"{setting}: {exc}", field=exc.field) from exc
     raise ValidationError(
         f"{setting} must be a path to a policy file or an ApprovalPolicy, "
         f"not {type(policy).__name__}",

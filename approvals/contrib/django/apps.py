@@ -69,7 +69,7 @@ class ApprovalsConfig(AppConfig):
                         setting='settings.APPROVALS["POLICY"]',
                     )
                 except ValidationError as exc:
-                    raise ImproperlyConfigured(f'settings.APPROVALS["POLICY"]: {exc}') from exc
+                    raise ImproperlyConfigured(str(exc)) from exc
             return self._enforcement
 
     def _setting_changed(self, *, setting: str, **kwargs: Any) -> None:

@@ -49,6 +49,15 @@ def test_requiring_a_rule_without_a_policy_is_check_error_e005(use_store: UseSto
     assert "needs a policy" in _messages()["approvals.E005"]
 
 
+def test_a_policy_of_the_wrong_type_is_check_error_e005_naming_the_setting_once(
+    use_store: UseStore,
+) -> None:
+    use_store(MemoryStore(), POLICY=42)
+    message = _messages()["approvals.E005"]
+    assert message.count('settings.APPROVALS["POLICY"]') == 1
+    assert "must be a path to a policy file" in message
+
+
 @pytest.mark.parametrize(
     ("key", "value"), [("REQUIRE_RULE", "yes"), ("TRUSTED_PROXIES", ["proxy.internal"])]
 )
