@@ -335,6 +335,15 @@ def test_a_finished_checkpoint_says_already_complete(run: Cli, tmp_path: Path) -
     assert "scanned" not in again.stdout
 
 
+def test_a_dry_run_with_a_finished_checkpoint_plans_everything(run: Cli, tmp_path: Path) -> None:
+    put_raw(run.store, GO_ITEMS)
+    checkpoint = str(tmp_path / "normalize.ckpt")
+    run("normalize", "--checkpoint", checkpoint)
+    dry = run("normalize", "--checkpoint", checkpoint, "--dry-run")
+    assert "already complete" not in dry.stdout
+    assert dry.stdout.startswith("normalize (dry run): 6 scanned")
+
+
 def test_a_checkpointed_export_to_stdout_is_a_usage_error(run: Cli, tmp_path: Path) -> None:
     result = run("export", "-", "--checkpoint", str(tmp_path / "c"))
     assert result.exit_code == 2

@@ -121,7 +121,8 @@ def _run(
     finished = _finished(checkpoint)
     with output.progress(label, plain=plain_progress) as progress:
         report = operation(progress)
-    output.report(report, err=err, already_complete=finished)
+    # A run that used the checkpoint says so (resumed); a dry run plans everything anew.
+    output.report(report, err=err, already_complete=finished and report.resumed)
     return report
 
 
