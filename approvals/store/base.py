@@ -246,7 +246,8 @@ def newest_first(indexed: Iterable[Request], until: datetime | None = None) -> I
 
 
 def _in_order(group: list[Request], is_until_group: bool, latest: int | None) -> list[Request]:
-    group.sort(key=_order_key, reverse=True)
+    if len(group) > 1:  # most seconds hold one request: nothing to order, no keys to compute
+        group.sort(key=_order_key, reverse=True)
     if is_until_group and latest is not None:
         return [r for r in group if _order_key(r)[0] == 0 or instant_ns(r.created_at) <= latest]
     return group
