@@ -25,7 +25,6 @@ from .listing import Page, list_requests
 
 __all__ = [
     "ACTIONS",
-    "NO_POLICY",
     "Page",
     "create_request",
     "get_request",
@@ -39,8 +38,8 @@ __all__ = [
 Action = Literal["approve", "deny", "cancel"]
 ACTIONS: Final[tuple[Action, ...]] = ("approve", "deny", "cancel")
 """The transitions the API exposes as ``POST /requests/<id>/<action>``."""
-NO_POLICY: Final = Enforcement()
-"""No approval policy: anyone signed in but the requester may approve or deny."""
+# No approval policy: anyone signed in but the requester may approve or deny.
+_NO_POLICY: Final = Enforcement()
 
 _CREATE_FIELDS = ("profile", "justification", "duration_seconds")
 _SERVER_SET_FIELDS = ("id", "requester", "approver", "status")
@@ -86,7 +85,7 @@ def page_to_json(page: Page) -> dict[str, Any]:
 
 
 def create_request(
-    store: Store, body: object, *, requester: str, enforcement: Enforcement = NO_POLICY
+    store: Store, body: object, *, requester: str, enforcement: Enforcement = _NO_POLICY
 ) -> Request:
     """Create a request of ``requester`` from a JSON body and return it as stored: pending, or
     approved when ``enforcement``'s policy auto-approves it.
@@ -146,7 +145,7 @@ def transition(
     actor: str,
     if_match: str | None,
     body: object = None,
-    enforcement: Enforcement = NO_POLICY,
+    enforcement: Enforcement = _NO_POLICY,
 ) -> Request:
     """Apply ``action`` (approve, deny, cancel) by ``actor`` to the version the client read.
 

@@ -33,6 +33,7 @@ __all__ = [
     "EntityTag",
     "HTTPProblem",
     "Problem",
+    "ProxyNetworks",
     "entity_tag",
     "if_match_allows",
     "parse_if_match",
@@ -242,6 +243,7 @@ DEFAULT_IDENTITY_HEADER: Final = "X-Forwarded-User"
 """The header an authenticating proxy (oauth2-proxy, Apache/nginx auth) sets to the user's name."""
 
 ProxyNetworks = tuple["ipaddress.IPv4Network | ipaddress.IPv6Network", ...]
+"""The networks whose identity header is trusted, as :func:`parse_trusted_proxies` returns them."""
 
 
 def parse_trusted_proxies(

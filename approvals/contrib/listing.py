@@ -22,7 +22,7 @@ from approvals.request import (
     is_valid_request_id,
 )
 from approvals.store import Store
-from approvals.store.base import index_group, order_key
+from approvals.store.base import check_status, index_group, order_key
 from approvals.times import parse_time, stored_form
 
 __all__ = ["Page", "list_requests"]
@@ -58,12 +58,7 @@ def list_requests(
     if not filters:
         raise ValidationError("give at least one of status, requester or profile", field="status")
     if "status" in filters:
-        try:
-            RequestStatus(filters["status"])
-        except ValueError:
-            raise ValidationError(
-                f"status must be one of {[s.value for s in RequestStatus]}", field="status"
-            ) from None
+        check_status(filters["status"])
     limit = _limit(query.get("limit"))
     key = next(name for name in _FILTERS if name in filters)
     fingerprint = _fingerprint(filters)
@@ -84,8 +79,7 @@ def list_requests(
 
 
 def _field(request: Request, name: str) -> str:
-    value = getattr(request, name)
-    return value.value if isinstance(value, RequestStatus) else str(value)
+    return str(getattr(request, name))  # a RequestStatus gives its value
 
 
 def _limit(raw: str | None) -> int:
