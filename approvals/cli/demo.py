@@ -15,6 +15,7 @@ from approvals.errors import ConcurrentModification
 from approvals.migrate import export_jsonl, sweep_expired
 from approvals.request import Request, RequestStatus
 from approvals.store.base import Store
+from approvals.store.paths import DEFAULT_FILE_NAME
 from approvals.store.sqlite import SQLiteStore
 
 __all__ = ["demo"]
@@ -44,7 +45,7 @@ def demo() -> None:
     store (local or DynamoDB) is never touched.
     """
     with tempfile.TemporaryDirectory(prefix="approvals-demo-") as directory:
-        path = Path(directory) / "requests.sqlite3"
+        path = Path(directory) / DEFAULT_FILE_NAME
         click.echo(f"approvals: using a throwaway local store {path}", err=True)
         with SQLiteStore(path) as store:
             _narrate(store, Path(directory))
@@ -67,7 +68,6 @@ def _narrate(store: Store, directory: Path) -> None:
         )
         for requester, profile, duration, justification, ago in _ASKS
     )
-    ours = {alice.id, carol.id, dave.id, erin.id}
     for request in (alice, carol, dave, erin):
         out.say(
             f"   {request.requester} asks for {request.profile} for "
@@ -76,7 +76,7 @@ def _narrate(store: Store, directory: Path) -> None:
 
     out.say("")
     out.say("2. The pending requests (approvals list --status pending)", style="bold")
-    out.requests(r for r in store.iter_by_status(RequestStatus.PENDING) if r.id in ours)
+    out.requests(store.iter_by_status(RequestStatus.PENDING))
 
     out.say("")
     out.say(

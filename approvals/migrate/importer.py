@@ -23,7 +23,8 @@ __all__ = ["DEFAULT_WORKERS", "IMPORT_MODES", "Importer"]
 IMPORT_MODES = ("create-only", "overwrite")
 """``create-only`` never replaces a stored item; ``overwrite`` replaces whatever is stored."""
 DEFAULT_WORKERS = 8
-"""Writes (transactions, or single puts) an import keeps in flight at once."""
+"""Single conditional puts a create-only import keeps in flight on a server without
+transactions (transactions go one at a time)."""
 
 
 class Importer:
@@ -69,7 +70,7 @@ class Importer:
                 self._flush(through=line_number)
         if line_number < skip:
             raise _input_mismatch(skip)
-        self._flush(through=max(line_number, skip))
+        self._flush(through=line_number)
         assert self.committed is not None
         self.run.save(self.committed, complete=True)
         self.run.progress()
