@@ -15,7 +15,7 @@ from approvals.cli.app import CommandError, Session, cli, json_option, pass_sess
 from approvals.cli.output import Output
 from approvals.model import INDEX_KEYS, RequestModel
 from approvals.store import DynamoDBStore
-from approvals.store.translate import error_code, translate
+from approvals.store.translate import UNSUPPORTED_OPERATION, error_code, translate
 
 __all__ = ["Check", "check", "create_table", "table_checks"]
 
@@ -102,7 +102,7 @@ def _ttl_check(client: Any, store: DynamoDBStore) -> Check:
         ttl = client.describe_time_to_live(TableName=store.table_name)["TimeToLiveDescription"]
     except (ClientError, BotoCoreError) as exc:
         code = error_code(exc)
-        if code in ("UnknownOperationException", "NotImplemented", "UnsupportedOperation"):
+        if code in UNSUPPORTED_OPERATION:
             return Check("ttl", expected, f"not supported by this server ({code})", "drift")
         raise translate(
             exc, operation="check", table=store.table_name, region=store.region

@@ -15,7 +15,7 @@ from approvals.errors import StoreError, Throttled
 from approvals.migrate.protocol import PutOutcome, RawItem
 from approvals.migrate.throttle import backoff, consumed_units, estimate_write_units
 from approvals.store.table import DynamoDBTable
-from approvals.store.translate import error_code
+from approvals.store.translate import UNSUPPORTED_OPERATION, error_code
 
 __all__ = ["MAX_TRANSACTION_ATTEMPTS", "TRANSACTION_SIZE", "put_new_transactions"]
 
@@ -25,7 +25,6 @@ MAX_TRANSACTION_ATTEMPTS = 10
 """Transactions sent for one batch before the items still unwritten are reported as Throttled."""
 
 _CANCELLED = "TransactionCanceledException"
-_UNSUPPORTED = {"UnknownOperationException", "NotImplemented", "UnsupportedOperation"}
 _EXISTS = "ConditionalCheckFailed"
 # Reasons to send the item again after a pause: another transaction or the table's capacity.
 _TRANSIENT = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
@@ -73,7 +72,7 @@ def _write_chunk(
                 )
             except ClientError as exc:
                 code = error_code(exc)
-                if code in _UNSUPPORTED and attempt == 0 and not outcomes:
+                if code in UNSUPPORTED_OPERATION and attempt == 0 and not outcomes:
                     return None
                 if code != _CANCELLED:
                     raise

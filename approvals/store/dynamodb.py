@@ -23,14 +23,12 @@ from approvals.store.base import (
 )
 from approvals.store.settings import check_table_name, connection_settings
 from approvals.store.table import DynamoDBTable
-from approvals.store.translate import CONDITION_FAILED, error_code
+from approvals.store.translate import CONDITION_FAILED, UNSUPPORTED_OPERATION, error_code
 from approvals.times import next_token, stored_form
 
 __all__ = ["DynamoDBStore"]
 
 logger = logging.getLogger("approvals")
-
-_TTL_UNSUPPORTED = {"UnknownOperationException", "NotImplemented", "UnsupportedOperation"}
 
 
 class DynamoDBStore(IndexedQueries):
@@ -269,7 +267,7 @@ class DynamoDBStore(IndexedQueries):
             )
         except ClientError as exc:
             code = error_code(exc)
-            if code not in _TTL_UNSUPPORTED and not _looks_unsupported(exc):
+            if code not in UNSUPPORTED_OPERATION and not _looks_unsupported(exc):
                 raise
             logger.warning(
                 "table %s created, but this server does not support TTL (%s): expired requests "

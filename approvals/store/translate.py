@@ -22,9 +22,13 @@ from approvals.errors import (
     Throttled,
 )
 
-__all__ = ["CONDITION_FAILED", "error_code", "translate"]
+__all__ = ["CONDITION_FAILED", "UNSUPPORTED_OPERATION", "error_code", "translate"]
 
 CONDITION_FAILED = "ConditionalCheckFailedException"
+UNSUPPORTED_OPERATION = frozenset(
+    {"UnknownOperationException", "NotImplemented", "UnsupportedOperation"}
+)
+"""The codes a DynamoDB-compatible server answers an operation it does not implement with."""
 
 _THROTTLED = {
     "ProvisionedThroughputExceededException",
