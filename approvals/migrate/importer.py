@@ -12,13 +12,13 @@ from approvals.errors import ApprovalsError, ValidationError
 from approvals.migrate.dynamo import BATCH_SIZE
 from approvals.migrate.format import decode_line
 from approvals.migrate.options import BulkOptions
-from approvals.migrate.protocol import Backend, PutOutcome, RawItem
+from approvals.migrate.protocol import Backend, ItemCodec, PutOutcome, RawItem
 from approvals.migrate.run import Run
 from approvals.migrate.throttle import CapacityLimiter
 from approvals.migrate.transact import TRANSACTION_SIZE
 from approvals.request import Request
 
-__all__ = ["DEFAULT_WORKERS", "IMPORT_MODES", "Importer"]
+__all__ = ["DEFAULT_WORKERS", "IMPORT_MODES", "Importer", "validated_line"]
 
 IMPORT_MODES = ("create-only", "overwrite")
 """``create-only`` never replaces a stored item; ``overwrite`` replaces whatever is stored."""
@@ -58,7 +58,7 @@ class Importer:
                 continue
             raw = decode_line(text, line_number)
             if raw is not None:
-                request = self._validated(raw, line_number)
+                request = validated_line(self.backend.codec, raw, line_number)
                 if self.options.owns(request.id):
                     if request.id in self.chunk_ids:
                         # One batch may not name an item twice; later lines must land later.
@@ -85,18 +85,6 @@ class Importer:
         if line == 0 and digest != hashlib.sha256().hexdigest():
             raise _input_mismatch(0)
         return line, digest
-
-    def _validated(self, raw: RawItem, line_number: int) -> Request:
-        try:
-            request = self.backend.codec.to_request(raw)
-            request.validate()
-        except ApprovalsError as exc:
-            raise ValidationError(
-                f"line {line_number}: {exc}",
-                field=getattr(exc, "field", None),
-                request_id=exc.request_id,
-            ) from None
-        return request
 
     def _flush(self, *, through: int) -> None:
         """Write the pending items, then record that lines up to ``through`` are done."""
@@ -156,3 +144,18 @@ def _input_mismatch(line: int) -> ValidationError:
         "input the checkpoint was made with); pass the same file or a new checkpoint",
         field="checkpoint",
     )
+
+
+def validated_line(codec: ItemCodec, raw: RawItem, line_number: int) -> Request:
+    """Return the valid Request the item of input line ``line_number`` holds; ValidationError
+    naming the line (and the field) otherwise."""
+    try:
+        request = codec.to_request(raw)
+        request.validate()
+    except ApprovalsError as exc:
+        raise ValidationError(
+            f"line {line_number}: {exc}",
+            field=getattr(exc, "field", None),
+            request_id=exc.request_id,
+        ) from None
+    return request

@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 from approvals.errors import StoreError, ValidationError
 from approvals.migrate.format import decode_line
 from approvals.migrate.generic import item_codec
+from approvals.migrate.importer import validated_line
 from approvals.migrate.native import parse_s3_url, s3_errors
 from approvals.store import Store
 from approvals.store.table import DynamoDBTable
@@ -111,12 +112,7 @@ def upload_for_import(fp: IO[str], url: str, s3_client: Any) -> tuple[str, int]:
                 raw = decode_line(text, number)
                 if raw is None:
                     continue
-                try:
-                    codec.to_request(raw).validate()
-                except (StoreError, ValidationError) as exc:
-                    raise ValidationError(
-                        f"line {number}: {exc}", field=getattr(exc, "field", None)
-                    ) from None
+                validated_line(codec, raw, number)
                 packed.write(json.dumps({"Item": raw}, ensure_ascii=False).encode() + b"\n")
                 count += 1
         spool.seek(0)
