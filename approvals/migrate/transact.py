@@ -72,7 +72,7 @@ def _write_chunk(
                 )
             except ClientError as exc:
                 code = error_code(exc)
-                if code in UNSUPPORTED_OPERATION and attempt == 0 and not outcomes:
+                if code in UNSUPPORTED_OPERATION and attempt == 0:
                     return None
                 if code != _CANCELLED:
                     raise
