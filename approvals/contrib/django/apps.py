@@ -14,16 +14,17 @@ from approvals.errors import ValidationError
 from approvals.store import DynamoDBStore, Store
 
 from ..enforcement import Enforcement
-from .conf import SETTING, load_settings
+from .conf import SETTING, ApprovalsSettings, load_settings
 
 __all__ = ["ApprovalsConfig"]
 
 
 class ApprovalsConfig(AppConfig):
-    """Holds the one store and the approval policy of the project; registers the system checks.
+    """Holds the project's validated settings, its one store and its approval policy; registers
+    the system checks.
 
-    Both are built on first use from ``settings.APPROVALS`` and rebuilt after the setting
-    changes (``override_settings`` in tests).
+    Each is built on first use from ``settings.APPROVALS`` and rebuilt after the setting changes
+    (``override_settings`` in tests).
     """
 
     name = "approvals.contrib.django"
@@ -32,14 +33,23 @@ class ApprovalsConfig(AppConfig):
 
     def __init__(self, app_name: str, app_module: Any) -> None:
         super().__init__(app_name, app_module)
+        self._settings: ApprovalsSettings | None = None
         self._store: Store | None = None
         self._enforcement: Enforcement | None = None
-        self._store_lock = threading.Lock()
+        self._store_lock = threading.RLock()
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the checks)
 
         setting_changed.connect(self._setting_changed, dispatch_uid="approvals.setting_changed")
+
+    def settings(self) -> ApprovalsSettings:
+        """Return the validated ``settings.APPROVALS``, read once; ImproperlyConfigured when
+        they are invalid."""
+        with self._store_lock:
+            if self._settings is None:
+                self._settings = load_settings()
+            return self._settings
 
     def get_store(self) -> Store:
         """Return the project's store, building it on first use.
@@ -49,7 +59,7 @@ class ApprovalsConfig(AppConfig):
         """
         with self._store_lock:
             if self._store is None:
-                self._store = _build_store()
+                self._store = _build_store(self.settings())
             return self._store
 
     def get_enforcement(self) -> Enforcement:
@@ -61,7 +71,7 @@ class ApprovalsConfig(AppConfig):
         """
         with self._store_lock:
             if self._enforcement is None:
-                config = load_settings()
+                config = self.settings()
                 try:
                     self._enforcement = Enforcement.from_settings(
                         config.policy,
@@ -75,12 +85,12 @@ class ApprovalsConfig(AppConfig):
     def _setting_changed(self, *, setting: str, **kwargs: Any) -> None:
         if setting == SETTING:
             with self._store_lock:
+                self._settings = None
                 self._store = None
                 self._enforcement = None
 
 
-def _build_store() -> Store:
-    config = load_settings()
+def _build_store(config: ApprovalsSettings) -> Store:
     if isinstance(config.store, Store):
         return config.store
     if isinstance(config.store, str):

@@ -36,6 +36,7 @@ from approvals.store import Store
 from ..http import (
     DEFAULT_AUTH_CHALLENGE,
     DEFAULT_IDENTITY_HEADER,
+    ProxyNetworks,
     parse_trusted_proxies,
     proxy_identity,
 )
@@ -83,6 +84,8 @@ class ApprovalsSettings:
     auth_challenge: str
     policy: object  # None, a path, or an ApprovalPolicy: loaded by ApprovalsConfig
     require_rule: bool
+    identity_header: str
+    trusted_proxies: ProxyNetworks
 
 
 def configuration_messages() -> list[CheckMessage]:
@@ -176,6 +179,8 @@ def load_settings() -> ApprovalsSettings:
         auth_challenge=raw.get("AUTH_CHALLENGE") or DEFAULT_AUTH_CHALLENGE,
         policy=raw.get("POLICY"),
         require_rule=raw.get("REQUIRE_RULE", False),
+        identity_header=raw.get("IDENTITY_HEADER") or DEFAULT_IDENTITY_HEADER,
+        trusted_proxies=parse_trusted_proxies(raw.get("TRUSTED_PROXIES")),  # checked above
     )
 
 
@@ -185,17 +190,14 @@ def proxy_user(request: HttpRequest) -> str | None:
     ``REMOTE_ADDR`` is in ``APPROVALS["TRUSTED_PROXIES"]``; otherwise None (401).
 
     ``REMOTE_ADDR`` must be the proxy's own address (the TCP peer), never copied from
-    ``X-Forwarded-For``. ImproperlyConfigured for a malformed ``TRUSTED_PROXIES``.
+    ``X-Forwarded-For``. ImproperlyConfigured for invalid settings (a malformed
+    ``TRUSTED_PROXIES`` included).
     """
-    raw: Mapping[str, Any] = getattr(settings, SETTING, None) or {}
-    try:
-        trusted = parse_trusted_proxies(
-            raw.get("TRUSTED_PROXIES"), setting='settings.APPROVALS["TRUSTED_PROXIES"]'
-        )
-    except ValueError as exc:
-        raise ImproperlyConfigured(str(exc)) from exc
-    value = request.headers.get(raw.get("IDENTITY_HEADER") or DEFAULT_IDENTITY_HEADER)
-    return proxy_identity(value, request.META.get("REMOTE_ADDR"), trusted)
+    from . import _app_config
+
+    config = _app_config().settings()
+    value = request.headers.get(config.identity_header)
+    return proxy_identity(value, request.META.get("REMOTE_ADDR"), config.trusted_proxies)
 
 
 def signed_in_username(request: HttpRequest) -> str | None:

@@ -17,8 +17,7 @@ from approvals.request import Request
 
 from .. import api
 from ..http import HTTPProblem, entity_tag
-from . import get_enforcement, get_store
-from .conf import load_settings
+from . import _app_config, get_enforcement, get_store
 from .problems import handle_approvals_errors
 
 __all__ = ["CSRF_HEADER", "csrf_token", "request_detail", "requests_collection", "transition"]
@@ -92,7 +91,7 @@ def transition(request: HttpRequest, request_id: str, action: str) -> HttpRespon
 
 
 def _actor(request: HttpRequest) -> str:
-    config = load_settings()
+    config = _app_config().settings()
     return api.require_identity(config.identity(request), challenge=config.auth_challenge)
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import boto3
 import pytest
+from django.apps import apps as django_apps
 from django.core.checks import Tags, run_checks
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
@@ -26,6 +27,17 @@ def _messages(**kwargs: Any) -> dict[str, str]:
 
 
 # -- the store -----------------------------------------------------------------------------
+
+
+def test_the_settings_are_read_once_and_again_after_they_change(use_store: UseStore) -> None:
+    use_store(MemoryStore(), TRUSTED_PROXIES=["10.0.0.0/8"])
+    config = django_apps.get_app_config("approvals")
+    first = config.settings()
+    assert config.settings() is first  # not re-validated per request
+    assert [str(network) for network in first.trusted_proxies] == ["10.0.0.0/8"]
+    use_store(MemoryStore(), IDENTITY_HEADER="X-Auth-User")
+    assert config.settings().identity_header == "X-Auth-User"
+    assert config.settings().trusted_proxies == ()
 
 
 def test_get_store_builds_one_dynamodb_store_from_the_settings(settings: Any) -> None:
