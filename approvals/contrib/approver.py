@@ -1,12 +1,13 @@
 """What an approver page shows and what its forms do, without a framework (both example apps).
 
 :func:`approver_page` returns the pending requests the signed-in user may decide, paged, and
-their own newest requests, as :class:`Row` objects; :func:`submit` and :func:`decide` turn the
-page's form posts into flash messages (:class:`Outcome`).
+their own newest requests, as :class:`Row` objects; :func:`submit` (with :func:`form_body`) and
+:func:`decide` turn the page's form posts into flash messages (:class:`Outcome`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Final
@@ -21,7 +22,12 @@ from approvals.errors import (
     ValidationError,
 )
 from approvals.identity import same_identity
-from approvals.request import Request, RequestStatus
+from approvals.request import (
+    MAX_JUSTIFICATION_LENGTH,
+    MIN_JUSTIFICATION_LENGTH,
+    Request,
+    RequestStatus,
+)
 from approvals.store import Store
 
 from . import api
@@ -30,6 +36,8 @@ from .http import HTTPProblem, entity_tag
 from .listing import list_requests
 
 __all__ = [
+    "DURATIONS",
+    "JUSTIFICATION_HINT",
     "MINE_SIZE",
     "PAGE_SIZE",
     "SHORT_ID_LENGTH",
@@ -39,6 +47,7 @@ __all__ = [
     "Row",
     "approver_page",
     "decide",
+    "form_body",
     "relative_time",
     "row_for",
     "submit",
@@ -50,6 +59,12 @@ MINE_SIZE: Final = 20
 """How many of the user's own newest requests the page shows."""
 SHORT_ID_LENGTH: Final = 8
 """Characters of the id shown in a row (the full id is in its tooltip and copy button)."""
+DURATIONS: Final = {"30 minutes": 1800, "1 hour": 3600, "2 hours": 7200, "8 hours": 28800}
+"""The submit form's duration choices: label -> seconds."""
+JUSTIFICATION_HINT: Final = (
+    f"{MIN_JUSTIFICATION_LENGTH} to {MAX_JUSTIFICATION_LENGTH} bytes of UTF-8 text"
+)
+"""What the submit form says a justification must be (the limits Request.validate applies)."""
 
 
 @dataclass(frozen=True)
@@ -140,6 +155,17 @@ def submit(store: Store, user: str, enforcement: Enforcement, body: dict[str, ob
             f"Request {created.id} for {created.profile} was {created.approver_comment}.",
         )
     return Outcome("success", f"Request {created.id} for {created.profile} submitted.")
+
+
+def form_body(form: Mapping[str, str]) -> dict[str, object]:
+    """The JSON API's create body of the submit form's fields: ``profile``, ``justification``
+    (both stripped) and ``duration``, a label of :data:`DURATIONS` (0 seconds, refused by
+    :func:`submit`, for any other)."""
+    return {
+        "profile": form.get("profile", "").strip(),
+        "justification": form.get("justification", "").strip(),
+        "duration_seconds": DURATIONS.get(form.get("duration", ""), 0),
+    }
 
 
 def decide(

@@ -57,7 +57,6 @@ from approvals.contrib.flask import (
 from approvals.store.paths import default_path
 
 TABLE = "approvals-example"
-DURATIONS = {"30 minutes": 1800, "1 hour": 3600, "2 hours": 7200, "8 hours": 28800}
 
 approvals = Approvals()
 
@@ -109,7 +108,8 @@ def create_app(config: Mapping[str, Any] | None = None, *, store: Store | None =
             page=page,
             cursor=cursor,
             policy=enforcement.policy,
-            durations=DURATIONS,
+            durations=approver.DURATIONS,
+            justification_hint=approver.JUSTIFICATION_HINT,
         )
 
     @app.route("/signin", methods=["GET", "POST"])
@@ -130,11 +130,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, store: Store | None =
 
     @app.post("/submit")
     def submit() -> Response:
-        body: dict[str, object] = {
-            "profile": request.form.get("profile", "").strip(),
-            "justification": request.form.get("justification", "").strip(),
-            "duration_seconds": DURATIONS.get(request.form.get("duration", ""), 0),
-        }
+        body = approver.form_body(request.form)
         outcome = approver.submit(get_store(), _require_user(), get_enforcement(), body)
         flash(outcome.message, outcome.category)
         return redirect(url_for("index"))

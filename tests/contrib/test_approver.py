@@ -9,9 +9,11 @@ import pytest
 
 from approvals import MemoryStore, RequestStatus
 from approvals.contrib.approver import (
+    JUSTIFICATION_HINT,
     PAGE_SIZE,
     approver_page,
     decide,
+    form_body,
     relative_time,
     row_for,
     submit,
@@ -166,3 +168,23 @@ def test_a_stale_decision_is_a_conflict_naming_who_acted_first() -> None:
     assert "already denied by Carol" in outcome.message
     mine = decide(store, "carol", ONCALL, request.id, "approve", etag=entity_tag(request))
     assert "You decided this in another tab or window" in mine.message
+
+
+def test_the_submit_form_becomes_the_apis_create_body() -> None:
+    form = {"profile": " billing ", "justification": " Rotate the keys ", "duration": "2 hours"}
+    assert form_body(form) == {
+        "profile": "billing",
+        "justification": "Rotate the keys",
+        "duration_seconds": 7200,
+    }
+    assert form_body({})["duration_seconds"] == 0  # no choice: refused by submit
+
+
+def test_an_unknown_duration_label_is_not_submitted() -> None:
+    form = {"profile": "billing", "justification": "Rotate the keys", "duration": "a week"}
+    outcome = submit(MemoryStore(), "alice", Enforcement(), form_body(form))
+    assert outcome.category == "error"
+
+
+def test_the_justification_hint_states_the_limits_requests_apply() -> None:
+    assert JUSTIFICATION_HINT == "10 to 500 bytes of UTF-8 text"

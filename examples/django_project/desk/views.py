@@ -22,7 +22,6 @@ from approvals.contrib import approver
 from approvals.contrib.django import get_enforcement, get_store
 from approvals.contrib.django.conf import proxy_user
 
-DURATIONS = {"30 minutes": 1800, "1 hour": 3600, "2 hours": 7200, "8 hours": 28800}
 _LEVELS = {"success": messages.SUCCESS, "conflict": messages.WARNING, "error": messages.ERROR}
 
 
@@ -55,7 +54,8 @@ def index(request: HttpRequest) -> HttpResponseBase:
         "rule_names": ", ".join(r.name for r in enforcement.policy.rules)
         if enforcement.policy
         else "",
-        "durations": DURATIONS,
+        "durations": approver.DURATIONS,
+        "justification_hint": approver.JUSTIFICATION_HINT,
     }
     return render(request, "desk/index.html", context)
 
@@ -82,11 +82,7 @@ def submit(request: HttpRequest) -> HttpResponseBase:
     user = signed_in_user(request)
     if user is None:
         return redirect("signin")
-    body: dict[str, object] = {
-        "profile": request.POST.get("profile", "").strip(),
-        "justification": request.POST.get("justification", "").strip(),
-        "duration_seconds": DURATIONS.get(request.POST.get("duration", ""), 0),
-    }
+    body = approver.form_body(request.POST)
     outcome = approver.submit(get_store(), user, get_enforcement(), body)
     messages.add_message(request, _LEVELS[outcome.category], outcome.message)
     return redirect("index")
