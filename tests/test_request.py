@@ -384,3 +384,11 @@ def test_the_contract_constants() -> None:
     assert approvals.DEFAULT_QUERY_LIMIT == 100
     assert approvals.MAX_QUERY_LIMIT == 1000
     assert approvals.MAX_APPROVER_COMMENT_LENGTH == 1000
+    assert approvals.IMMUTABLE_FIELDS == (
+        "requester",
+        "profile",
+        "justification",
+        "duration",
+        "created_at",
+        "expires_at",
+    )
