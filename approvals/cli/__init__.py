@@ -9,9 +9,7 @@ from approvals.cli import bulk, demo, requests, table
 from approvals.cli.app import (
     EXIT_BACKEND,
     EXIT_DOMAIN,
-    EXIT_INTERRUPTED,
     EXIT_OK,
-    EXIT_PIPE,
     EXIT_USAGE,
     CommandError,
     Session,
@@ -22,9 +20,7 @@ from approvals.cli.app import (
 __all__ = [
     "EXIT_BACKEND",
     "EXIT_DOMAIN",
-    "EXIT_INTERRUPTED",
     "EXIT_OK",
-    "EXIT_PIPE",
     "EXIT_USAGE",
     "CommandError",
     "Session",
